@@ -1,0 +1,205 @@
+/* bayeux_meta: the /meta handlers — handshake, connect, subscribe,
+ * unsubscribe, disconnect — each appending its reply to the batch.
+ *
+ * Threads: the request's accept thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bayeux_internal.h"
+#include "channel.h"
+#include "channel_name.h"
+#include "config.h"
+#include "log.h"
+
+static const char *const connection_types[] = { "long-polling", "callback-polling" };
+
+static bool connection_type_known(const char *t)
+{
+    for (size_t i = 0; i < sizeof connection_types / sizeof *connection_types; i++)
+        if (strcmp(t, connection_types[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *json_text(struct json_object *o)
+{
+    return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* ---------------------------------------------------------- handshake --- */
+
+void meta_handshake(struct batch *b, const struct msg *m)
+{
+    struct json_object *v;
+    if (json_object_object_get_ex(m->obj, "version", &v)) {
+        const char *ver = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        if (strtol(ver, NULL, 10) != 1) {
+            reply_error(b, m, BERR_VERSION_UNSUPPORTED, json_text(v), NULL);
+            return;
+        }
+    }
+    if (json_object_object_get_ex(m->obj, "supportedConnectionTypes", &v)) {
+        bool shared = false;
+        if (json_object_is_type(v, json_type_array)) {
+            size_t n = json_object_array_length(v);
+            for (size_t i = 0; i < n && !shared; i++) {
+                struct json_object *t = json_object_array_get_idx(v, i);
+                shared = json_object_is_type(t, json_type_string) &&
+                         connection_type_known(json_object_get_string(t));
+            }
+        }
+        if (!shared) {
+            reply_error(b, m, BERR_CONNECTION_TYPE, json_text(v), NULL);
+            return;
+        }
+    }
+
+    session_t *s = session_create();
+    if (!s) {
+        reply_error(b, m, BERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    /* a browser without the cookie gets one: it lets the server notice
+     * several tabs of one browser long-polling at once */
+    if (!b->req->browser[0]) {
+        char browser[SESSION_ID_LEN + 1];
+        if (session_random_id(browser) == 0)
+            snprintf(b->headers, sizeof b->headers,
+                     "Set-Cookie: BAYEUX_BROWSER=%s; Path=/; HttpOnly%s\r\n", browser,
+                     b->http->https ? "; Secure" : "");
+    }
+    buf_t *r = reply_begin(b, m);
+    buf_puts(r, "\"successful\":true,\"clientId\":\"");
+    buf_puts(r, s->id);
+    buf_puts(r, "\",\"version\":\"1.0\",\"supportedConnectionTypes\":[\"long-polling\","
+                "\"callback-polling\"],\"advice\":");
+    advice_standard(r);
+    reply_end(b, r);
+    log_debug("session %.8s... handshake", s->id);
+    session_release(s);
+}
+
+/* ------------------------------------------------------------ connect --- */
+
+void meta_connect(struct batch *b, const struct msg *m)
+{
+    struct json_object *v;
+    if (json_object_object_get_ex(m->obj, "connectionType", &v) &&
+        !(json_object_is_type(v, json_type_string) && connection_type_known(json_object_get_string(v)))) {
+        reply_error(b, m, BERR_CONNECTION_TYPE, json_text(v), NULL);
+        return;
+    }
+    session_t *s = batch_session(b, m);
+    if (!s)
+        return;
+
+    long timeout = config.timeout_ms;
+    struct json_object *advice, *t;
+    if (json_object_object_get_ex(m->obj, "advice", &advice) &&
+        json_object_is_type(advice, json_type_object) &&
+        json_object_object_get_ex(advice, "timeout", &t) &&
+        (json_object_is_type(t, json_type_int) || json_object_is_type(t, json_type_double))) {
+        /* a client may ask for less than the server's timeout, never more */
+        double want = json_object_get_double(t);
+        if (want >= 0 && want < (double)timeout)
+            timeout = (long)want;
+    }
+    if (b->deferred) {
+        /* a second connect in one batch is answered at once */
+        buf_t *r = reply_begin(b, m);
+        buf_puts(r, "\"successful\":true");
+        reply_end(b, r);
+        session_release(s);
+        return;
+    }
+    /* answered at the end of the batch, after the batch's publishes have
+     * queued what they will for this session */
+    b->deferred = true;
+    b->connect_session = s;
+    b->connect_id = m->id ? xstrdup(m->id) : NULL;
+    b->connect_timeout = timeout;
+}
+
+/* ---------------------------------------------------------- subscribe --- */
+
+void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
+{
+    struct json_object *sub;
+    if (!json_object_object_get_ex(m->obj, "subscription", &sub) ||
+        !(json_object_is_type(sub, json_type_string) || json_object_is_type(sub, json_type_array))) {
+        reply_error(b, m, BERR_SUBSCRIPTION_MISSING, NULL, NULL);
+        return;
+    }
+    buf_t echo = BUF_INIT;
+    buf_puts(&echo, "\"subscription\":");
+    buf_puts(&echo, json_text(sub));
+
+    /* validate every pattern before changing anything: all or nothing */
+    size_t n = json_object_is_type(sub, json_type_array) ? json_object_array_length(sub) : 1;
+    enum bayeux_error err = n == 0 ? BERR_SUBSCRIPTION_MISSING : BERR_NONE;
+    const char *bad = NULL;
+    for (size_t i = 0; i < n && err == BERR_NONE; i++) {
+        struct json_object *p = json_object_is_type(sub, json_type_array)
+                                    ? json_object_array_get_idx(sub, i) : sub;
+        if (!json_object_is_type(p, json_type_string)) {
+            err = BERR_CHANNEL_INVALID;
+            bad = json_text(p);
+        } else if (subscribe) {
+            err = policy_check_subscribe(json_object_get_string(p));
+            bad = json_object_get_string(p);
+        } else if (channel_name_check(json_object_get_string(p), true, NULL) == CHANNEL_INVALID) {
+            err = BERR_CHANNEL_INVALID;
+            bad = json_object_get_string(p);
+        }
+    }
+    if (err != BERR_NONE) {
+        reply_error(b, m, err, bad, echo.data);
+        buf_release(&echo);
+        return;
+    }
+    session_t *s = batch_session(b, m);
+    if (!s) {
+        buf_release(&echo);
+        return;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        struct json_object *p = json_object_is_type(sub, json_type_array)
+                                    ? json_object_array_get_idx(sub, i) : sub;
+        const char *pattern = json_object_get_string(p);
+        /* /service subscriptions are accepted but not recorded: nothing is
+         * ever broadcast there */
+        if (channel_name_check(pattern, true, NULL) != CHANNEL_BROADCAST)
+            continue;
+        if (subscribe)
+            ok = channel_subscribe(s, pattern) == 0;
+        else
+            channel_unsubscribe(s, pattern);
+    }
+    if (!ok) {
+        reply_error(b, m, BERR_SESSION_UNKNOWN, NULL, echo.data);
+    } else {
+        buf_t *r = reply_begin(b, m);
+        buf_append(r, echo.data, echo.len);
+        buf_puts(r, ",\"successful\":true");
+        reply_end(b, r);
+    }
+    buf_release(&echo);
+    session_release(s);
+}
+
+/* --------------------------------------------------------- disconnect --- */
+
+void meta_disconnect(struct batch *b, const struct msg *m)
+{
+    session_t *s = batch_session(b, m);
+    if (!s)
+        return;
+    session_remove(s);
+    buf_t *r = reply_begin(b, m);
+    buf_puts(r, "\"successful\":true");
+    reply_end(b, r);
+    log_debug("session %.8s... disconnected", s->id);
+    session_release(s);
+}

@@ -1,0 +1,38 @@
+/* config: every setting of the responder, its default, and the command line.
+ *
+ * Threads: filled once by main() before any thread starts, read-only afterwards
+ * through the global `config`.
+ */
+#ifndef BAYEUX_CONFIG_H
+#define BAYEUX_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+    const char *listen;            /* NULL: FastCGI listen socket on fd 0 */
+    int socket_mode;               /* permissions of a unix listen socket */
+    int backlog;
+    int threads;                   /* accept threads */
+    long timeout_ms;               /* how long a /meta/connect is held */
+    long interval_ms;              /* advice.interval */
+    long max_interval_ms;          /* session expiry after the last connect */
+    int max_sessions_per_browser;  /* held connects per BAYEUX_BROWSER cookie */
+    long multi_client_interval_ms; /* advice.interval given with multiple-clients */
+    size_t max_body;               /* largest request body accepted */
+    size_t max_queue;              /* messages queued per session before dropping oldest */
+    long sweep_ms;                 /* sweeper period */
+    int log_level;
+};
+
+extern struct config config;
+
+void config_defaults(struct config *c);
+
+/* Parses argv into *c. Returns 0 to run, 1 when --help/--version was printed
+ * (exit 0), -1 after printing an error to `err` (exit 2). */
+int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err);
+
+void config_usage(FILE *out);
+
+#endif

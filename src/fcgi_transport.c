@@ -1,0 +1,337 @@
+/* fcgi_transport: libfcgi accept threads and lean FastCGI replies.
+ *
+ * Threads: accept threads run accept_loop(); any thread may call
+ * transport_complete on a conn it owns. Shared state: the listen socket
+ * (immutable while threads run) and `stopping` (atomic).
+ */
+#include "fcgi_transport.h"
+
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bayeux.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "poll.h"
+
+/* A FastCGI connection reduced to what a reply needs. */
+struct conn {
+    int fd;
+    uint16_t request_id;
+};
+
+/* A reply write that cannot finish in this time means the web server is
+ * stuck; give up rather than hold the completing thread. */
+#define WRITE_TIMEOUT_S 10
+
+static int listen_fd = -1;
+static char *unix_path;                 /* socket file we created, or NULL */
+static atomic_bool stopping;
+static pthread_t *threads;
+static int nthreads;
+
+/* --------------------------------------------------------- listening --- */
+
+static int open_unix(const char *path, int backlog, int mode)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path) {
+        log_error("socket path too long: %s", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            log_error("%s exists and is not a socket", path);
+            return -1;
+        }
+        unlink(path);   /* a stale socket from an earlier run */
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        chmod(path, (mode_t)mode) < 0 || listen(fd, backlog) < 0) {
+        log_error("cannot listen on %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    unix_path = xstrdup(path);
+    return fd;
+}
+
+static int open_tcp(const char *addr, int backlog)
+{
+    const char *colon = strrchr(addr, ':');
+    char host[256];
+    size_t hlen = (size_t)(colon - addr);
+    if (hlen >= sizeof host) {
+        log_error("bad listen address: %s", addr);
+        return -1;
+    }
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        memmove(host, host + 1, hlen - 2);
+        host[hlen - 2] = '\0';
+    }
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV }, *ai;
+    int rc = getaddrinfo(host[0] ? host : "127.0.0.1", colon + 1, &hints, &ai);
+    if (rc != 0) {
+        log_error("bad listen address %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        log_error("cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int transport_open(const char *listen_addr, int backlog, int socket_mode)
+{
+    if (!listen_addr) {
+        struct stat st;
+        if (fstat(0, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+            log_error("standard input is not a listening socket: start bayeux-fcgi from "
+                      "a FastCGI server (lighttpd bin-path, spawn-fcgi, systemd) or use "
+                      "--listen PATH|HOST:PORT");
+            return -1;
+        }
+        listen_fd = 0;
+        return 0;
+    }
+    /* HOST:PORT when the part after the last ':' is a number, else a path */
+    const char *colon = strrchr(listen_addr, ':');
+    bool tcp = colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+               !strchr(listen_addr, '/');
+    listen_fd = tcp ? open_tcp(listen_addr, backlog) : open_unix(listen_addr, backlog, socket_mode);
+    if (listen_fd < 0)
+        return -1;
+    log_info("listening on %s", listen_addr);
+    return 0;
+}
+
+void transport_close(void)
+{
+    if (listen_fd > 0)
+        close(listen_fd);
+    listen_fd = -1;
+    if (unix_path) {
+        unlink(unix_path);
+        free(unix_path);
+        unix_path = NULL;
+    }
+}
+
+/* ------------------------------------------------------------ replies --- */
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+static void record_header(buf_t *out, int type, uint16_t id, size_t len)
+{
+    unsigned char h[8] = { 1, (unsigned char)type, (unsigned char)(id >> 8), (unsigned char)id,
+                           (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
+    buf_append(out, h, sizeof h);
+}
+
+/* Wraps payload into FCGI_STDOUT records, an empty STDOUT and END_REQUEST. */
+static void frame_records(buf_t *out, uint16_t id, const char *payload, size_t len)
+{
+    enum { STDOUT = 6, END_REQUEST = 3, MAX_CONTENT = 65535 };
+    buf_reserve(out, len + (len / MAX_CONTENT + 3) * 8 + 8);
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off > MAX_CONTENT ? MAX_CONTENT : len - off;
+        record_header(out, STDOUT, id, n);
+        buf_append(out, payload + off, n);
+        off += n;
+    }
+    record_header(out, STDOUT, id, 0);
+    record_header(out, END_REQUEST, id, 8);
+    static const unsigned char end_body[8] = { 0, 0, 0, 0, 0 /* FCGI_REQUEST_COMPLETE */, 0, 0, 0 };
+    buf_append(out, end_body, sizeof end_body);
+}
+
+void transport_complete(void *conn_, int status, const char *content_type,
+                        const char *extra_headers, const char *body, size_t len)
+{
+    struct conn *c = conn_;
+    buf_t http = BUF_INIT;
+    buf_reserve(&http, len + 256);
+    buf_printf(&http,
+               "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
+               "X-Content-Type-Options: nosniff\r\n%sContent-Length: %zu\r\n\r\n",
+               status, status_text(status), content_type, extra_headers ? extra_headers : "", len);
+    buf_append(&http, body, len);
+    buf_t rec = BUF_INIT;
+    frame_records(&rec, c->request_id, http.data, http.len);
+    buf_release(&http);
+
+    for (size_t off = 0; off < rec.len;) {
+        ssize_t n = write(c->fd, rec.data + off, rec.len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            /* the web server dropped the request (client gone) or is stuck */
+            log_debug("reply not written: %s", strerror(errno));
+            break;
+        }
+        off += (size_t)n;
+    }
+    buf_release(&rec);
+    /* stdin was read to its end, so nothing unread can turn close into a reset */
+    close(c->fd);
+    free(c);
+}
+
+/* ------------------------------------------------------------ accept --- */
+
+static char *param_copy(FCGX_Request *r, const char *name)
+{
+    const char *v = FCGX_GetParam(name, r->envp);
+    return v ? xstrdup(v) : NULL;
+}
+
+/* Reads stdin to its end. Keeps up to max bytes; *too_big when there were more. */
+static char *read_body(FCGX_Request *r, size_t max, size_t *len, bool *too_big)
+{
+    buf_t b = BUF_INIT;
+    char chunk[16384];
+    *too_big = false;
+    for (;;) {
+        int n = FCGX_GetStr(chunk, sizeof chunk, r->in);
+        if (n <= 0)
+            break;
+        if (b.len + (size_t)n > max)
+            *too_big = true;   /* keep draining so the socket can close cleanly */
+        else
+            buf_append(&b, chunk, (size_t)n);
+    }
+    return buf_steal(&b, len);
+}
+
+static void handle(FCGX_Request *r)
+{
+    struct conn *c = xmalloc(sizeof *c);
+    char *method = param_copy(r, "REQUEST_METHOD");
+    char *ctype = param_copy(r, "CONTENT_TYPE");
+    char *query = param_copy(r, "QUERY_STRING");
+    char *cookie = param_copy(r, "HTTP_COOKIE");
+    const char *https = FCGX_GetParam("HTTPS", r->envp);
+    bool is_https = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0);
+    size_t body_len;
+    bool too_big;
+    char *body = read_body(r, config.max_body, &body_len, &too_big);
+
+    c->fd = r->ipcFd;
+    c->request_id = (uint16_t)r->requestId;
+    /* libfcgi's buffers and params go now; the socket stays ours */
+    FCGX_Free(r, 0);
+    free(r);
+    struct timeval tv = { .tv_sec = WRITE_TIMEOUT_S };
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+    if (too_big) {
+        static const char msg[] = "request body too large\n";
+        transport_complete(c, 413, "text/plain;charset=UTF-8", NULL, msg, sizeof msg - 1);
+    } else {
+        struct http_request req = {
+            .method = method ? method : "GET", .content_type = ctype, .query = query,
+            .cookie = cookie, .https = is_https, .body = body, .body_len = body_len,
+        };
+        struct bayeux_reply out;
+        bayeux_handle(&req, c, &out);
+        if (!out.parked)
+            transport_complete(c, out.status, out.content_type, out.headers, out.body, out.len);
+        bayeux_reply_release(&out);
+    }
+    free(body);
+    free(method);
+    free(ctype);
+    free(query);
+    free(cookie);
+}
+
+static void *accept_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stopping)) {
+        /* a fresh request every time: a held one leaves with its poll */
+        FCGX_Request *r = xmalloc(sizeof *r);
+        FCGX_InitRequest(r, listen_fd, 0);
+        int rc = FCGX_Accept_r(r);
+        if (rc < 0) {
+            FCGX_Free(r, 1);
+            free(r);
+            if (atomic_load(&stopping))
+                break;
+            log_warn("accept failed: %s", rc > -9000 ? strerror(-rc) : "libfcgi error");
+            usleep(10000);   /* e.g. out of file descriptors: do not spin */
+            continue;
+        }
+        handle(r);
+    }
+    return NULL;
+}
+
+int transport_start(int n)
+{
+    atomic_store(&stopping, false);
+    threads = xcalloc((size_t)n, sizeof *threads);
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&threads[i], NULL, accept_loop, NULL) != 0) {
+            log_error("cannot start accept thread: %s", strerror(errno));
+            nthreads = i;
+            return -1;
+        }
+    }
+    nthreads = n;
+    return 0;
+}
+
+void transport_stop(void)
+{
+    atomic_store(&stopping, true);
+    FCGX_ShutdownPending();
+    /* wakes every thread blocked in accept() on this socket */
+    if (listen_fd >= 0)
+        shutdown(listen_fd, SHUT_RDWR);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    threads = NULL;
+    nthreads = 0;
+}

@@ -1,0 +1,81 @@
+/* policy: channel permissions and the table of Bayeux errors.
+ *
+ * Threads: any; constant data only.
+ *
+ * Codes follow the Bayeux specification's `code:args:message` form. Where the
+ * CometD server has a fixed string (402::session_unknown, 400::channel_missing)
+ * it is used as is; clients act on the code and on the advice, not the text.
+ */
+#include "policy.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "channel_name.h"
+
+static const struct {
+    int code;
+    const char *message;
+} errors[BERR_COUNT_] = {
+    [BERR_NONE] = { 0, "" },
+    [BERR_VERSION_UNSUPPORTED] = { 300, "version_unsupported" },
+    [BERR_CONNECTION_TYPE] = { 301, "connection_type_unsupported" },
+    [BERR_CHANNEL_MISSING] = { 400, "channel_missing" },
+    [BERR_SUBSCRIPTION_MISSING] = { 400, "subscription_missing" },
+    [BERR_DATA_MISSING] = { 400, "data_missing" },
+    [BERR_CLIENT_ID_MISSING] = { 402, "client_id_missing" },
+    [BERR_SESSION_UNKNOWN] = { 402, "session_unknown" },
+    [BERR_PUBLISH_DENIED] = { 403, "publish_denied" },
+    [BERR_SUBSCRIBE_DENIED] = { 403, "subscribe_denied" },
+    [BERR_CHANNEL_INVALID] = { 405, "channel_invalid" },
+    [BERR_INTERNAL] = { 500, "internal_error" },
+};
+
+void policy_error_format(buf_t *out, enum bayeux_error err, const char *args)
+{
+    assert(err > BERR_NONE && err < BERR_COUNT_);
+    buf_printf(out, "%d:", errors[err].code);
+    if (args) {
+        size_t n = strlen(args);
+        buf_append(out, args, n > 128 ? 128 : n);
+    }
+    buf_putc(out, ':');
+    buf_puts(out, errors[err].message);
+}
+
+bool policy_error_needs_handshake(enum bayeux_error err)
+{
+    return err == BERR_SESSION_UNKNOWN || err == BERR_CLIENT_ID_MISSING;
+}
+
+int policy_error_code(enum bayeux_error err)
+{
+    assert(err >= BERR_NONE && err < BERR_COUNT_);
+    return errors[err].code;
+}
+
+enum bayeux_error policy_check_publish(const char *channel)
+{
+    enum channel_wild wild;
+    switch (channel_name_check(channel, true, &wild)) {
+    case CHANNEL_INVALID:
+        return BERR_CHANNEL_INVALID;
+    case CHANNEL_META:
+        return BERR_PUBLISH_DENIED;
+    default:
+        /* a wildcard names many channels; one cannot publish to it */
+        return wild == CHANNEL_WILD_NONE ? BERR_NONE : BERR_CHANNEL_INVALID;
+    }
+}
+
+enum bayeux_error policy_check_subscribe(const char *subscription)
+{
+    switch (channel_name_check(subscription, true, NULL)) {
+    case CHANNEL_INVALID:
+        return BERR_CHANNEL_INVALID;
+    case CHANNEL_META:
+        return BERR_SUBSCRIBE_DENIED;
+    default:
+        return BERR_NONE;
+    }
+}

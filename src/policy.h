@@ -1,0 +1,47 @@
+/* policy: who may do what on which channel, and every Bayeux error string.
+ *
+ * All protocol errors are built here, in the `code:args:message` form of the
+ * Bayeux specification, so that codes stay consistent and documented in one
+ * table (policy.c). Threads: any; no state.
+ */
+#ifndef BAYEUX_POLICY_H
+#define BAYEUX_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+enum bayeux_error {
+    BERR_NONE = 0,
+    BERR_VERSION_UNSUPPORTED,      /* 300 */
+    BERR_CONNECTION_TYPE,          /* 301 */
+    BERR_CHANNEL_MISSING,          /* 400 */
+    BERR_SUBSCRIPTION_MISSING,     /* 400 */
+    BERR_DATA_MISSING,             /* 400 */
+    BERR_CLIENT_ID_MISSING,        /* 402, with handshake advice */
+    BERR_SESSION_UNKNOWN,          /* 402, with handshake advice */
+    BERR_PUBLISH_DENIED,           /* 403 */
+    BERR_SUBSCRIBE_DENIED,         /* 403 */
+    BERR_CHANNEL_INVALID,          /* 405 */
+    BERR_INTERNAL,                 /* 500 */
+    BERR_COUNT_
+};
+
+/* Appends "code:args:message" (as a raw string, not JSON-quoted) to out.
+ * `args` may be NULL; it is truncated to 128 bytes. */
+void policy_error_format(buf_t *out, enum bayeux_error err, const char *args);
+
+/* True for errors after which the client must handshake again: the reply
+ * then carries advice {reconnect:"handshake", interval:0}. */
+bool policy_error_needs_handshake(enum bayeux_error err);
+
+/* Numeric code of an error (300..500). */
+int policy_error_code(enum bayeux_error err);
+
+/* Decides whether a session may publish to / subscribe to a channel name
+ * that has already passed channel_name_check. Returns BERR_NONE or the error. */
+enum bayeux_error policy_check_publish(const char *channel);
+enum bayeux_error policy_check_subscribe(const char *subscription);
+
+#endif

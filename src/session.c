@@ -1,0 +1,438 @@
+/* session: session table, per-session queues and held connects, expiry.
+ *
+ * Threads and locks: see session.h for the lock order. The table lock guards
+ * `table.map`; each session's own lock guards its queue and held poll.
+ */
+#include "session.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "channel.h"
+#include "config.h"
+#include "dict.h"
+#include "log.h"
+
+static struct {
+    pthread_rwlock_t lock;     /* guards map */
+    dict_t map;                /* id -> session_t*, holding one reference each */
+} table = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+
+#define MAX_END_LISTENERS 8
+static struct {
+    session_end_fn fn;
+    void *ctx;
+} end_listeners[MAX_END_LISTENERS];   /* written only before threads start */
+static size_t n_end_listeners;
+
+void session_on_end(session_end_fn fn, void *ctx)
+{
+    assert(n_end_listeners < MAX_END_LISTENERS);
+    end_listeners[n_end_listeners].fn = fn;
+    end_listeners[n_end_listeners].ctx = ctx;
+    n_end_listeners++;
+}
+
+void session_table_init(void)
+{
+}
+
+int session_random_id(char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[SESSION_ID_BYTES];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[SESSION_ID_LEN] = '\0';
+    return 0;
+}
+
+/* ------------------------------------------------------- references --- */
+
+session_t *session_ref(session_t *s)
+{
+    int old = atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    assert(old > 0);
+    (void)old;
+    return s;
+}
+
+static void session_free(session_t *s)
+{
+    assert(s->poll == NULL && s->nsubs == 0);
+    for (size_t i = 0; i < s->qlen; i++)
+        message_release(s->queue[(s->qhead + i) % s->qcap]);
+    free(s->queue);
+    free(s->subs);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void session_release(session_t *s)
+{
+    if (!s)
+        return;
+    int old = atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel);
+    assert(old > 0);
+    if (old == 1)
+        session_free(s);
+}
+
+static int64_t expiry_from(int64_t now_ms)
+{
+    return now_ms + config.max_interval_ms;
+}
+
+session_t *session_create(void)
+{
+    session_t *s = xcalloc(1, sizeof *s);
+    if (session_random_id(s->id) < 0) {
+        log_error("no randomness from the kernel: %s", strerror(errno));
+        free(s);
+        return NULL;
+    }
+    atomic_init(&s->refs, 2);   /* the table's and the caller's */
+    atomic_init(&s->closed, false);
+    atomic_init(&s->expires_at_ms, expiry_from(poll_now_ms()));
+    pthread_mutex_init(&s->lock, NULL);
+
+    pthread_rwlock_wrlock(&table.lock);
+    /* 128 random bits do not collide in practice; a duplicate is a broken RNG */
+    if (dict_get(&table.map, s->id))
+        abort();
+    dict_put(&table.map, s->id, s);
+    pthread_rwlock_unlock(&table.lock);
+    return s;
+}
+
+session_t *session_lookup(const char *id)
+{
+    if (!id || strlen(id) != SESSION_ID_LEN)
+        return NULL;
+    pthread_rwlock_rdlock(&table.lock);
+    session_t *s = dict_get(&table.map, id);
+    if (s)
+        session_ref(s);
+    pthread_rwlock_unlock(&table.lock);
+    if (s && atomic_load(&s->closed)) {
+        session_release(s);
+        return NULL;
+    }
+    return s;
+}
+
+size_t session_count(void)
+{
+    pthread_rwlock_rdlock(&table.lock);
+    size_t n = table.map.count;
+    pthread_rwlock_unlock(&table.lock);
+    return n;
+}
+
+/* ------------------------------------------------------------ queue --- */
+
+/* Moves every queued message to a new array (caller owns the references).
+ * Call with s->lock held. */
+static message_t **queue_drain(session_t *s, size_t *n)
+{
+    *n = s->qlen;
+    if (!s->qlen)
+        return NULL;
+    message_t **out = xmalloc(s->qlen * sizeof *out);
+    for (size_t i = 0; i < s->qlen; i++)
+        out[i] = s->queue[(s->qhead + i) % s->qcap];
+    s->qhead = s->qlen = 0;
+    return out;
+}
+
+static void messages_release(message_t **msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        message_release(msgs[i]);
+    free(msgs);
+}
+
+/* Appends m; past config.max_queue the oldest message is dropped. Call with
+ * s->lock held. Returns true if a message was dropped. */
+static bool queue_push(session_t *s, message_t *m)
+{
+    bool dropped = false;
+    if (s->qlen == config.max_queue) {
+        message_release(s->queue[s->qhead]);
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+        s->dropped++;
+        dropped = true;
+    }
+    if (s->qlen == s->qcap) {
+        size_t cap = s->qcap ? s->qcap * 2 : 8;
+        message_t **q = xmalloc(cap * sizeof *q);
+        for (size_t i = 0; i < s->qlen; i++)
+            q[i] = s->queue[(s->qhead + i) % s->qcap];
+        free(s->queue);
+        s->queue = q;
+        s->qcap = cap;
+        s->qhead = 0;
+    }
+    s->queue[(s->qhead + s->qlen) % s->qcap] = message_ref(m);
+    s->qlen++;
+    return dropped;
+}
+
+/* Detaches the held poll, if any. Call with s->lock held. */
+static poll_t *take_poll(session_t *s)
+{
+    poll_t *p = s->poll;
+    if (p) {
+        s->poll = NULL;
+        poll_registry_unpark(p);
+        atomic_store(&s->expires_at_ms, expiry_from(poll_now_ms()));
+    }
+    return p;
+}
+
+void session_enqueue(session_t *s, message_t *m)
+{
+    poll_t *p = NULL;
+    message_t **msgs = NULL;
+    size_t n = 0;
+    bool dropped;
+    uint64_t total_dropped;
+
+    pthread_mutex_lock(&s->lock);
+    if (atomic_load(&s->closed)) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    dropped = queue_push(s, m);
+    total_dropped = s->dropped;
+    p = take_poll(s);
+    if (p)
+        msgs = queue_drain(s, &n);
+    pthread_mutex_unlock(&s->lock);
+
+    /* a full queue means a client that stopped polling; say so now and then */
+    if (dropped && (total_dropped == 1 || total_dropped % 1000 == 0))
+        log_warn("session %.8s...: queue full (%zu), %llu messages dropped so far",
+                 s->id, config.max_queue, (unsigned long long)total_dropped);
+    if (p) {
+        poll_complete(p, POLL_MESSAGES, msgs, n);
+        messages_release(msgs, n);
+    }
+}
+
+/* ----------------------------------------------------------- connect --- */
+
+enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
+                                    long timeout_ms, message_t ***msgs, size_t *n,
+                                    poll_t **replaced)
+{
+    enum connect_result r;
+    int64_t now = poll_now_ms();
+    *msgs = NULL;
+    *n = 0;
+    *replaced = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    if (atomic_load(&s->closed)) {
+        pthread_mutex_unlock(&s->lock);
+        return CONNECT_UNKNOWN;
+    }
+    *replaced = take_poll(s);
+    bool first = !s->connected;
+    s->connected = true;
+    if (first || timeout_ms <= 0 || s->qlen > 0) {
+        r = first ? CONNECT_FIRST : CONNECT_NOW;
+    } else {
+        p->owner = s;
+        p->deadline_ms = now + timeout_ms;
+        if (poll_registry_park(p, browser, config.max_sessions_per_browser)) {
+            s->poll = p;
+            atomic_store(&s->expires_at_ms, 0);
+            pthread_mutex_unlock(&s->lock);
+            return CONNECT_PARKED;
+        }
+        r = CONNECT_MULTIPLE;
+    }
+    *msgs = queue_drain(s, n);
+    atomic_store(&s->expires_at_ms, expiry_from(now));
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* ----------------------------------------------------------- removal --- */
+
+/* Finishes ending a session already marked closed (with its poll `p` and
+ * queue taken under its lock): table, channels, the held connect, listeners.
+ * Consumes the table's reference. */
+static void session_finish_removal(session_t *s, poll_t *p, enum poll_reason reason)
+{
+    pthread_rwlock_wrlock(&table.lock);
+    session_t *removed = dict_remove(&table.map, s->id);
+    pthread_rwlock_unlock(&table.lock);
+    assert(removed == s);
+    (void)removed;
+
+    channel_unsubscribe_all(s);
+    if (p)
+        poll_complete(p, reason, NULL, 0);
+    for (size_t i = 0; i < n_end_listeners; i++)
+        end_listeners[i].fn(s, end_listeners[i].ctx);
+    session_release(s);   /* the table's reference */
+}
+
+/* Marks s closed and takes its poll and queue. Call with s->lock held.
+ * Returns false if it was already closed. */
+static bool close_locked(session_t *s, poll_t **p, message_t ***msgs, size_t *n)
+{
+    if (atomic_load(&s->closed))
+        return false;
+    atomic_store(&s->closed, true);
+    *p = take_poll(s);
+    *msgs = queue_drain(s, n);
+    return true;
+}
+
+static void session_remove_with(session_t *s, enum poll_reason reason)
+{
+    poll_t *p = NULL;
+    message_t **msgs = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    bool closing = close_locked(s, &p, &msgs, &n);
+    pthread_mutex_unlock(&s->lock);
+    if (!closing)
+        return;
+    messages_release(msgs, n);
+    session_finish_removal(s, p, reason);
+}
+
+void session_remove(session_t *s)
+{
+    session_remove_with(s, POLL_CLOSED);
+}
+
+struct collect {
+    session_t **v;
+    size_t n, cap;
+    int64_t now;
+};
+
+static void collect_push(struct collect *c, session_t *s)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    c->v[c->n++] = session_ref(s);
+}
+
+static void collect_expired(void *value, void *ctx)
+{
+    session_t *s = value;
+    struct collect *c = ctx;
+    long long at = atomic_load(&s->expires_at_ms);
+    if (at != 0 && at <= c->now)
+        collect_push(c, s);
+}
+
+size_t session_expire(int64_t now_ms)
+{
+    struct collect c = { .now = now_ms };
+    pthread_rwlock_rdlock(&table.lock);
+    dict_each(&table.map, collect_expired, &c);
+    pthread_rwlock_unlock(&table.lock);
+
+    size_t expired = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        session_t *s = c.v[i];
+        poll_t *p = NULL;
+        message_t **msgs = NULL;
+        size_t n = 0;
+        bool closing = false;
+        pthread_mutex_lock(&s->lock);
+        /* re-check under the lock: a connect may have come in meanwhile */
+        long long at = atomic_load(&s->expires_at_ms);
+        if (s->poll == NULL && at != 0 && at <= now_ms)
+            closing = close_locked(s, &p, &msgs, &n);
+        pthread_mutex_unlock(&s->lock);
+        if (closing) {
+            if (n)
+                log_debug("session %.8s... expired with %zu undelivered messages", s->id, n);
+            messages_release(msgs, n);
+            session_finish_removal(s, p, POLL_CLOSED);
+            expired++;
+        }
+        session_release(s);
+    }
+    free(c.v);
+    return expired;
+}
+
+static void take_owner(void *owner, void *ctx)
+{
+    collect_push(ctx, owner);
+}
+
+size_t session_expire_polls(int64_t now_ms)
+{
+    struct collect c = { .now = now_ms };
+    poll_registry_expire(now_ms, take_owner, &c);
+
+    size_t done = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        session_t *s = c.v[i];
+        poll_t *p = NULL;
+        pthread_mutex_lock(&s->lock);
+        /* the poll we saw may have been answered and replaced meanwhile;
+         * only a poll that is itself due is answered here */
+        if (s->poll && s->poll->deadline_ms <= now_ms)
+            p = take_poll(s);
+        pthread_mutex_unlock(&s->lock);
+        if (p) {
+            poll_complete(p, POLL_TIMEOUT, NULL, 0);
+            done++;
+        }
+        session_release(s);
+    }
+    free(c.v);
+    return done;
+}
+
+/* ---------------------------------------------------------- shutdown --- */
+
+static void collect_all(void *value, void *ctx)
+{
+    collect_push(ctx, value);
+}
+
+void session_table_shutdown(void)
+{
+    struct collect c = { 0 };
+    pthread_rwlock_rdlock(&table.lock);
+    dict_each(&table.map, collect_all, &c);
+    pthread_rwlock_unlock(&table.lock);
+    for (size_t i = 0; i < c.n; i++) {
+        session_remove_with(c.v[i], POLL_SHUTDOWN);
+        session_release(c.v[i]);
+    }
+    free(c.v);
+    pthread_rwlock_wrlock(&table.lock);
+    dict_release(&table.map);
+    pthread_rwlock_unlock(&table.lock);
+}
