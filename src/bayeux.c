@@ -73,12 +73,6 @@ void reply_error(struct batch *b, const struct msg *m, enum bayeux_error err,
     log_debug("bayeux error %d for %s", policy_error_code(err), m->channel ? m->channel : "-");
 }
 
-void advice_standard(buf_t *out)
-{
-    buf_printf(out, "{\"reconnect\":\"retry\",\"interval\":%ld,\"timeout\":%ld}",
-               config.interval_ms, config.timeout_ms);
-}
-
 session_t *batch_session(struct batch *b, const struct msg *m)
 {
     if (!m->client_id) {
@@ -267,8 +261,9 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
     message_t **msgs;
     size_t n;
     poll_t *replaced;
+    bool advise;
     enum connect_result r = session_connect(b->connect_session, p, b->req->browser,
-                                            b->connect_timeout, &msgs, &n, &replaced);
+                                            b->connect_timeout, &msgs, &n, &replaced, &advise);
     if (replaced)
         poll_complete(replaced, POLL_REPLACED, NULL, 0);
     if (r == CONNECT_PARKED) {
@@ -287,18 +282,8 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
         reply_error(b, &m, BERR_SESSION_UNKNOWN, NULL, NULL);
         buf_append(&replies, b->before.data + mark, b->before.len - mark - 1);
     } else {
-        buf_putc(&replies, '{');
-        if (b->connect_id)
-            buf_printf(&replies, "\"id\":%s,", b->connect_id);
-        buf_puts(&replies, "\"channel\":\"/meta/connect\",\"successful\":true");
-        if (r == CONNECT_FIRST) {
-            buf_puts(&replies, ",\"advice\":");
-            advice_standard(&replies);
-        } else if (r == CONNECT_MULTIPLE) {
-            buf_printf(&replies, ",\"advice\":{\"multiple-clients\":true,\"reconnect\":\"retry\","
-                                 "\"interval\":%ld}", config.multi_client_interval_ms);
-        }
-        buf_putc(&replies, '}');
+        poll_connect_reply(&replies, b->connect_id,
+                           r == CONNECT_MULTIPLE ? POLL_MULTIPLE : POLL_MESSAGES, advise);
     }
     if (b->after.len)
         buf_append(&replies, b->after.data, b->after.len);

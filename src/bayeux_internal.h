@@ -52,7 +52,4 @@ void meta_connect(struct batch *b, const struct msg *m);
 void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe);
 void meta_disconnect(struct batch *b, const struct msg *m);
 
-/* Appends the server's standard advice object. */
-void advice_standard(buf_t *out);
-
 #endif

@@ -11,6 +11,7 @@
 #include "channel_name.h"
 #include "config.h"
 #include "log.h"
+#include "poll.h"
 
 static const char *const connection_types[] = { "long-polling", "callback-polling" };
 
@@ -74,7 +75,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
     buf_puts(r, s->id);
     buf_puts(r, "\",\"version\":\"1.0\",\"supportedConnectionTypes\":[\"long-polling\","
                 "\"callback-polling\"],\"advice\":");
-    advice_standard(r);
+    poll_advice_standard(r);
     reply_end(b, r);
     log_debug("session %.8s... handshake", s->id);
     session_release(s);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "dict.h"
 
 /* How long clients wait before reconnecting when the server stops: long
@@ -265,7 +266,13 @@ void poll_build_body(buf_t *out, const char *jsonp, message_t *const *msgs, size
         buf_puts(out, ");");
 }
 
-void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason)
+void poll_advice_standard(buf_t *out)
+{
+    buf_printf(out, "{\"reconnect\":\"retry\",\"interval\":%ld,\"timeout\":%ld}",
+               config.interval_ms, config.timeout_ms);
+}
+
+void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise)
 {
     buf_putc(out, '{');
     if (connect_id) {
@@ -279,6 +286,13 @@ void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason rea
     else if (reason == POLL_SHUTDOWN)
         buf_printf(out, ",\"advice\":{\"reconnect\":\"retry\",\"interval\":%d}",
                    SHUTDOWN_RETRY_INTERVAL_MS);
+    else if (reason == POLL_MULTIPLE)
+        buf_printf(out, ",\"advice\":{\"multiple-clients\":true,\"reconnect\":\"retry\","
+                        "\"interval\":%ld}", config.multi_client_interval_ms);
+    else if (advise) {
+        buf_puts(out, ",\"advice\":");
+        poll_advice_standard(out);
+    }
     buf_putc(out, '}');
 }
 
@@ -293,7 +307,7 @@ void poll_complete(poll_t *p, enum poll_reason reason, message_t *const *msgs, s
     assert(p->heap_index == SIZE_MAX && !p->browser[0]);   /* unparked first */
     buf_t replies = BUF_INIT;
     buf_puts(&replies, p->before);
-    poll_connect_reply(&replies, p->connect_id, reason);
+    poll_connect_reply(&replies, p->connect_id, reason, p->advise);
     buf_puts(&replies, p->after);
     buf_t body = BUF_INIT;
     poll_build_body(&body, p->jsonp, msgs, n, replies.data, replies.len);

@@ -31,7 +31,8 @@ enum poll_reason {
     POLL_TIMEOUT,      /* the timeout passed */
     POLL_REPLACED,     /* a newer connect of the same session arrived */
     POLL_CLOSED,       /* the session ended (disconnect, expiry) */
-    POLL_SHUTDOWN      /* the server is stopping */
+    POLL_SHUTDOWN,     /* the server is stopping */
+    POLL_MULTIPLE      /* (never held) another session of the browser holds one */
 };
 
 /* The transport's completion callback: writes an HTTP response on conn and
@@ -47,6 +48,7 @@ typedef struct poll {
     char *before;                   /* replies that precede the connect reply, "" or "a,b," */
     char *after;                    /* replies that follow it, "" or ",a,b" */
     char *connect_id;               /* JSON of the connect's id, or NULL */
+    bool advise;                    /* the reply carries the standard advice */
     char jsonp[JSONP_CALLBACK_MAX + 1];
     char browser[BROWSER_ID_MAX + 1]; /* counted in the browser table while parked */
 } poll_t;
@@ -90,8 +92,13 @@ void poll_complete(poll_t *p, enum poll_reason reason, message_t *const *msgs, s
 void poll_build_body(buf_t *out, const char *jsonp, message_t *const *msgs, size_t n,
                      const char *replies, size_t replies_len);
 
-/* The connect reply for a completion reason, appended to out. */
-void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason);
+/* The connect reply for a completion reason, appended to out. `advise` adds
+ * the standard advice (first connect, or advice changed back) where the
+ * reason has no advice of its own. */
+void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise);
+
+/* The server's standard advice object: reconnect retry, interval, timeout. */
+void poll_advice_standard(buf_t *out);
 
 /* Content type for a reply: JSON or, with a callback, JavaScript. */
 const char *poll_content_type(const char *jsonp);

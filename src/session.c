@@ -240,7 +240,7 @@ void session_enqueue(session_t *s, message_t *m)
 
 enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
                                     long timeout_ms, message_t ***msgs, size_t *n,
-                                    poll_t **replaced)
+                                    poll_t **replaced, bool *advise)
 {
     enum connect_result r;
     int64_t now = poll_now_ms();
@@ -256,18 +256,25 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
     *replaced = take_poll(s);
     bool first = !s->connected;
     s->connected = true;
+    /* advice goes out on the first connect and again whenever it changes */
+    *advise = first || s->advised_multiple;
     if (first || timeout_ms <= 0 || s->qlen > 0) {
         r = first ? CONNECT_FIRST : CONNECT_NOW;
+        s->advised_multiple = false;
     } else {
         p->owner = s;
         p->deadline_ms = now + timeout_ms;
         if (poll_registry_park(p, browser, config.max_sessions_per_browser)) {
+            p->advise = *advise;
+            s->advised_multiple = false;
             s->poll = p;
             atomic_store(&s->expires_at_ms, 0);
             pthread_mutex_unlock(&s->lock);
             return CONNECT_PARKED;
         }
         r = CONNECT_MULTIPLE;
+        s->advised_multiple = true;
+        *advise = false;
     }
     *msgs = queue_drain(s, n);
     atomic_store(&s->expires_at_ms, expiry_from(now));

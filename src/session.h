@@ -51,6 +51,7 @@ typedef struct session {
     uint64_t dropped;              /* messages dropped because the queue was full */
     poll_t *poll;                  /* the held connect, or NULL */
     bool connected;                /* a connect has been answered */
+    bool advised_multiple;         /* the last advice sent was multiple-clients */
 } session_t;
 
 /* Outcome of session_connect. */
@@ -85,10 +86,13 @@ void session_release(session_t *s);
  * *replaced, to be completed by the caller with POLL_REPLACED), then either
  * parks p (held for timeout_ms, counted against `browser`) or tells the caller
  * to answer now. On anything but CONNECT_PARKED, p is untouched and the
- * drained queue is in *msgs and *n (caller releases each message and frees *msgs). */
+ * drained queue is in *msgs and *n (caller releases each message and frees
+ * *msgs); *advise tells whether the reply must carry the standard advice (the
+ * first connect, or the first after a multiple-clients advice). A parked poll
+ * gets that flag in p->advise instead. */
 enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
                                     long timeout_ms, message_t ***msgs, size_t *n,
-                                    poll_t **replaced);
+                                    poll_t **replaced, bool *advise);
 
 /* Queues m (a new reference is taken) and answers the held connect if any. */
 void session_enqueue(session_t *s, message_t *m);

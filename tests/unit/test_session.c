@@ -37,7 +37,8 @@ static enum connect_result connect_now(session_t *s, poll_t *p, const char *brow
     message_t **msgs;
     size_t n;
     poll_t *replaced;
-    enum connect_result r = session_connect(s, p, browser, timeout, &msgs, &n, &replaced);
+    bool advise;
+    enum connect_result r = session_connect(s, p, browser, timeout, &msgs, &n, &replaced, &advise);
     if (replaced)
         poll_complete(replaced, POLL_REPLACED, NULL, 0);
     for (size_t i = 0; i < n; i++)
@@ -123,8 +124,10 @@ static void test_queued_messages_return_at_once_in_order(void)
     message_t **msgs;
     size_t n;
     poll_t *replaced;
+    bool advise;
     p = poll_create(&c, NULL, "", "", NULL);
-    CU_ASSERT_EQUAL(session_connect(s, p, "", 5000, &msgs, &n, &replaced), CONNECT_NOW);
+    CU_ASSERT_EQUAL(session_connect(s, p, "", 5000, &msgs, &n, &replaced, &advise), CONNECT_NOW);
+    CU_ASSERT_FALSE(advise);
     poll_discard(p);
     CU_ASSERT_PTR_NULL(replaced);
     CU_ASSERT_EQUAL_FATAL(n, 3);
@@ -202,6 +205,7 @@ static void test_multiple_clients_per_browser(void)
     /* another browser is not affected */
     pb = poll_create(&cb, NULL, "", "", NULL);
     CU_ASSERT_EQUAL(connect_now(b, pb, "br2", 5000, NULL), CONNECT_PARKED);
+    CU_ASSERT_TRUE(pb->advise);   /* the advice changed back: it is sent again */
     /* once a's poll is answered, br1 may hold again */
     session_remove(a);
     session_remove(b);
