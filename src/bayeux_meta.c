@@ -28,6 +28,36 @@ static const char *json_text(struct json_object *o)
     return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* The `args` of an error about value o: a string as it is, an array of
+ * strings joined with commas, anything else as JSON. Written into out. */
+static const char *error_args(struct json_object *o, buf_t *out)
+{
+    if (json_object_is_type(o, json_type_string)) {
+        buf_puts(out, json_object_get_string(o));
+    } else if (json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *e = json_object_array_get_idx(o, i);
+            if (i)
+                buf_putc(out, ',');
+            buf_puts(out, json_object_is_type(e, json_type_string) ? json_object_get_string(e)
+                                                                   : json_text(e));
+        }
+    } else {
+        buf_puts(out, json_text(o));
+    }
+    return out->data ? out->data : "";
+}
+
+/* Appends the error reply for err about value o. */
+static void reply_error_about(struct batch *b, const struct msg *m, enum bayeux_error err,
+                              struct json_object *o)
+{
+    buf_t args = BUF_INIT;
+    reply_error(b, m, err, error_args(o, &args), NULL);
+    buf_release(&args);
+}
+
 /* ---------------------------------------------------------- handshake --- */
 
 void meta_handshake(struct batch *b, const struct msg *m)
@@ -36,7 +66,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
     if (json_object_object_get_ex(m->obj, "version", &v)) {
         const char *ver = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
         if (strtol(ver, NULL, 10) != 1) {
-            reply_error(b, m, BERR_VERSION_UNSUPPORTED, json_text(v), NULL);
+            reply_error_about(b, m, BERR_VERSION_UNSUPPORTED, v);
             return;
         }
     }
@@ -51,7 +81,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
             }
         }
         if (!shared) {
-            reply_error(b, m, BERR_CONNECTION_TYPE, json_text(v), NULL);
+            reply_error_about(b, m, BERR_CONNECTION_TYPE, v);
             return;
         }
     }
@@ -88,7 +118,7 @@ void meta_connect(struct batch *b, const struct msg *m)
     struct json_object *v;
     if (json_object_object_get_ex(m->obj, "connectionType", &v) &&
         !(json_object_is_type(v, json_type_string) && connection_type_known(json_object_get_string(v)))) {
-        reply_error(b, m, BERR_CONNECTION_TYPE, json_text(v), NULL);
+        reply_error_about(b, m, BERR_CONNECTION_TYPE, v);
         return;
     }
     session_t *s = batch_session(b, m);

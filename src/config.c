@@ -21,7 +21,7 @@ void config_defaults(struct config *c)
     memset(c, 0, sizeof *c);
     c->listen = NULL;
     c->socket_mode = 0660;
-    c->backlog = 1024;
+    c->backlog = 4096;
     c->threads = 8;
     c->timeout_ms = 25000;
     c->interval_ms = 0;
@@ -48,7 +48,8 @@ void config_usage(FILE *out)
         "  --listen ADDR                  listen on a unix socket PATH or on HOST:PORT\n"
         "                                 (HOST defaults to 127.0.0.1)   [fd 0]\n"
         "  --socket-mode MODE             permissions of a unix socket    [%04o]\n"
-        "  --backlog N                    listen backlog                  [%d]\n"
+        "  --backlog N                    listen backlog (also raised on fd 0;\n"
+        "                                 capped by net.core.somaxconn)   [%d]\n"
         "  --threads N                    accept threads                  [%d]\n"
         "  --timeout MS                   how long a /meta/connect is held [%ld]\n"
         "  --interval MS                  advice.interval sent to clients [%ld]\n"

@@ -122,6 +122,11 @@ int transport_open(const char *listen_addr, int backlog, int socket_mode)
             return -1;
         }
         listen_fd = 0;
+        /* lighttpd's bin-path socket has a backlog of 1024; a burst of
+         * reconnecting long-polls overflows it and lighttpd answers 500.
+         * listen() again on a listening socket just raises the backlog. */
+        if (listen(listen_fd, backlog) < 0)
+            log_warn("cannot raise the listen backlog to %d: %s", backlog, strerror(errno));
         return 0;
     }
     /* HOST:PORT when the part after the last ':' is a number, else a path */

@@ -65,31 +65,42 @@ void poll_registry_shutdown(void)
     pthread_mutex_unlock(&registry.lock);
 }
 
+/* Copies s (may be NULL: "") to *at and returns where it was put. */
+static const char *text_put(char **at, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    char *dst = *at;
+    memcpy(dst, s ? s : "", n);
+    dst[n] = '\0';
+    *at += n + 1;
+    return dst;
+}
+
 poll_t *poll_create(void *conn, const char *jsonp, const char *before, const char *after,
                     const char *connect_id)
 {
-    poll_t *p = xcalloc(1, sizeof *p);
+    size_t len = (jsonp ? strlen(jsonp) : 0) + (before ? strlen(before) : 0) +
+                 (after ? strlen(after) : 0) + (connect_id ? strlen(connect_id) : 0) + 4;
+    poll_t *p = xmalloc(sizeof *p + len);
+    memset(p, 0, sizeof *p);
     p->conn = conn;
     p->heap_index = SIZE_MAX;
-    p->before = xstrdup(before ? before : "");
-    p->after = xstrdup(after ? after : "");
-    p->connect_id = connect_id ? xstrdup(connect_id) : NULL;
-    if (jsonp)
-        snprintf(p->jsonp, sizeof p->jsonp, "%s", jsonp);
+    char *at = p->text;
+    p->before = text_put(&at, before);
+    p->after = text_put(&at, after);
+    p->jsonp = text_put(&at, jsonp);
+    p->connect_id = connect_id ? text_put(&at, connect_id) : NULL;
     return p;
 }
 
 static void poll_free(poll_t *p)
 {
-    free(p->before);
-    free(p->after);
-    free(p->connect_id);
     free(p);
 }
 
 void *poll_discard(poll_t *p)
 {
-    assert(p->heap_index == SIZE_MAX && !p->browser[0]);
+    assert(p->heap_index == SIZE_MAX && !p->browser);
     void *conn = p->conn;
     poll_free(p);
     return conn;
@@ -149,18 +160,20 @@ static void heap_remove(poll_t *p)
 
 /* ------------------------------------------------------------ browsers --- */
 
-static bool browser_hold(const char *id, int max)
+/* Counts one more held poll for browser id; returns the registry's copy of
+ * the id, or NULL when the browser already holds max. */
+static const char *browser_hold(const char *id, int max)
 {
     struct browser_count *b = dict_get(&registry.browsers, id);
     if (b && b->held >= max)
-        return false;
+        return NULL;
     if (!b) {
         b = xcalloc(1, sizeof *b);
         snprintf(b->id, sizeof b->id, "%s", id);
         dict_put(&registry.browsers, b->id, b);
     }
     b->held++;
-    return true;
+    return b->id;
 }
 
 static void browser_unhold(const char *id)
@@ -179,11 +192,11 @@ bool poll_registry_park(poll_t *p, const char *browser, int max_per_browser)
 {
     pthread_mutex_lock(&registry.lock);
     if (browser && browser[0]) {
-        if (!browser_hold(browser, max_per_browser)) {
+        p->browser = browser_hold(browser, max_per_browser);
+        if (!p->browser) {
             pthread_mutex_unlock(&registry.lock);
             return false;
         }
-        snprintf(p->browser, sizeof p->browser, "%s", browser);
     }
     if (registry.len == registry.cap) {
         registry.cap = registry.cap ? registry.cap * 2 : 1024;
@@ -201,9 +214,9 @@ void poll_registry_unpark(poll_t *p)
     pthread_mutex_lock(&registry.lock);
     if (p->heap_index != SIZE_MAX)
         heap_remove(p);
-    if (p->browser[0]) {
+    if (p->browser) {
         browser_unhold(p->browser);
-        p->browser[0] = '\0';
+        p->browser = NULL;
     }
     pthread_mutex_unlock(&registry.lock);
 }
@@ -304,7 +317,7 @@ void poll_send(void *conn, int status, const char *content_type, const char *ext
 
 void poll_complete(poll_t *p, enum poll_reason reason, message_t *const *msgs, size_t n)
 {
-    assert(p->heap_index == SIZE_MAX && !p->browser[0]);   /* unparked first */
+    assert(p->heap_index == SIZE_MAX && !p->browser);   /* unparked first */
     buf_t replies = BUF_INIT;
     buf_puts(&replies, p->before);
     poll_connect_reply(&replies, p->connect_id, reason, p->advise);

@@ -45,12 +45,16 @@ typedef struct poll {
     void *owner;                    /* the session holding this poll (not a reference) */
     int64_t deadline_ms;
     size_t heap_index;              /* SIZE_MAX when not in the heap; registry lock */
-    char *before;                   /* replies that precede the connect reply, "" or "a,b," */
-    char *after;                    /* replies that follow it, "" or ",a,b" */
-    char *connect_id;               /* JSON of the connect's id, or NULL */
+    const char *browser;            /* the browser it is counted against while
+                                       parked (the registry's copy), or NULL */
     bool advise;                    /* the reply carries the standard advice */
-    char jsonp[JSONP_CALLBACK_MAX + 1];
-    char browser[BROWSER_ID_MAX + 1]; /* counted in the browser table while parked */
+    /* the strings below live in `text`, allocated with the poll: a held poll
+     * is one allocation of ~100 bytes plus the transport's conn */
+    const char *before;             /* replies that precede the connect reply, "" or "a,b," */
+    const char *after;              /* replies that follow it, "" or ",a,b" */
+    const char *connect_id;         /* JSON of the connect's id, or NULL */
+    const char *jsonp;              /* callback name, "" for JSON */
+    char text[];
 } poll_t;
 
 void poll_registry_init(poll_complete_fn complete);
@@ -61,7 +65,7 @@ poll_t *poll_create(void *conn, const char *jsonp, const char *before, const cha
                     const char *connect_id);
 
 /* Indexes p with its deadline and, when browser is not empty, counts it
- * against that browser (copied into p->browser). Fails (returns false,
+ * against that browser (p->browser then points at the registry's copy). Fails (returns false,
  * nothing changed) when the browser already holds max_per_browser polls.
  * Call with the owner's session lock held. */
 bool poll_registry_park(poll_t *p, const char *browser, int max_per_browser);

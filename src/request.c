@@ -65,6 +65,8 @@ char *request_form_param(const char *form, size_t form_len, const char *name, si
             const char *v = eq ? eq + 1 : stop;
             return url_decode(v, (size_t)(stop - v), len);
         }
+        if (stop == end)
+            break;
         p = stop + 1;
     }
     return NULL;

@@ -117,9 +117,9 @@ static void test_handshake(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "/meta/handshake"));
     /* failures */
     r = post("[{\"channel\":\"/meta/handshake\",\"supportedConnectionTypes\":[\"flash\"]}]");
-    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":false,\"error\":\"301:[\\\"flash\\\"]:connection_type_unsupported\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":false,\"error\":\"301:flash:connection_type_unsupported\""));
     r = post("[{\"channel\":\"/meta/handshake\",\"version\":\"2.0\"}]");
-    CU_ASSERT_PTR_NOT_NULL(strstr(r, "300:\\\"2.0\\\":version_unsupported"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "300:2.0:version_unsupported"));
 }
 
 static void test_message_errors(void)
@@ -147,7 +147,7 @@ static void test_message_errors(void)
     r = postf("[{\"channel\":\"/chat/a\",\"clientId\":\"%s\"}]", id);
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "400::data_missing"));
     r = postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"flash\"}]", id);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r, "301:\\\"flash\\\":connection_type_unsupported"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "301:flash:connection_type_unsupported"));
     /* array subscriptions are all or nothing */
     r = postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":[\"/ok\",\"bad\"]}]", id);
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "405:bad:channel_invalid"));
