@@ -25,7 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { before, after, afterEach } from 'node:test';
+import { before, after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -469,6 +469,21 @@ export function useServers(startFn) {
         await removeDirs(fx.s);
     }, { timeout: 60000 * SLOW });
     return fx;
+}
+
+/**
+ * Registers the last test of a lighttpd group: the bin-path responder was
+ * never restarted (no crash), and once lighttpd is stopped its logs hold no
+ * sanitizer report or crash and the responder has exited.
+ */
+export function testLighttpdHealthy(fx, opts = { timeout: 60000 * SLOW }) {
+    test('the responder was never restarted and reported no sanitizer errors', opts, async () => {
+        const srv = fx.s.lighttpd;
+        assert.equal(srv.currentResponderPid(), srv.responderPid, 'same responder process as at start (no crash/respawn)');
+        const info = await srv.stop();
+        assert.deepEqual(info.sanitizerReports, [], 'no sanitizer reports / crashes in the logs');
+        assert.equal(info.responderGone, true, 'the responder exited when lighttpd stopped');
+    });
 }
 
 /** Remove the servers' temp dirs (set KEEP_TEST_DIRS=1 to keep them). */

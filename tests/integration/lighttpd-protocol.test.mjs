@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
     startLighttpd, useServers, post, BayeuxClient, CookieJar, within, stillPendingAfter,
     uniqueChannel, assertJsonReply, assertBrowserCookie, browserCookie, assertBayeuxError, drain,
-    CLIENT_ID_RE, SESSION_ADVICE, PROMPT_MS, SLOW,
+    CLIENT_ID_RE, SESSION_ADVICE, PROMPT_MS, SLOW, testLighttpdHealthy,
 } from './harness.mjs';
 
 const TIMEOUT = 8000; // server --timeout (ms)
@@ -415,11 +415,5 @@ describe('bayeux-fcgi behind lighttpd: protocol', () => {
         }
     });
 
-    test('the responder was never restarted and reported no sanitizer errors', T, async () => {
-        const srv = fx.s.lighttpd;
-        assert.equal(srv.currentResponderPid(), srv.responderPid, 'same responder process as at start (no crash/respawn)');
-        const info = await srv.stop();
-        assert.deepEqual(info.sanitizerReports, [], 'no sanitizer reports / crashes in the logs');
-        assert.equal(info.responderGone, true, 'the responder exited when lighttpd stopped');
-    });
+    testLighttpdHealthy(fx, T);
 });
