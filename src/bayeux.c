@@ -107,16 +107,19 @@ static void publish(struct batch *b, const struct msg *m)
     const char *data_json = json_object_to_json_string_length(
         data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
 
-    if (channel_name_check(m->channel, false, NULL) == CHANNEL_SERVICE) {
-        struct service_call call = {
-            .session = s, .channel = m->channel, .data = data,
-            .data_json = data_json, .data_len = data_len, .message = m->obj,
-        };
-        err = service_dispatch(&call);
-        if (err != BERR_NONE)
-            reply_error(b, m, err, call.error_args.data, NULL);
-        buf_release(&call.error_args);
-    } else {
+    struct service_call call = {
+        .session = s, .channel = m->channel, .data = data,
+        .data_json = data_json, .data_len = data_len, .message = m->obj,
+    };
+    bool service = channel_name_check(m->channel, false, NULL) == CHANNEL_SERVICE;
+    err = service ? service_dispatch(&call) : service_filter(&call);
+    if (err != BERR_NONE) {
+        reply_error(b, m, err, call.error_args.data, NULL);
+    } else if (!service) {
+        if (call.data_out.len) {
+            data_json = call.data_out.data;
+            data_len = call.data_out.len;
+        }
         /* the id is kept so receivers can tell messages apart; the
          * publisher's clientId is never copied into the delivered message */
         char *id_plain = NULL;
@@ -127,6 +130,8 @@ static void publish(struct batch *b, const struct msg *m)
         deliver_publish(m->channel, msg);
         message_release(msg);
     }
+    buf_release(&call.error_args);
+    buf_release(&call.data_out);
     if (err == BERR_NONE) {
         buf_t *r = reply_begin(b, m);
         buf_puts(r, "\"successful\":true");

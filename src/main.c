@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "chat.h"
 #include "config.h"
 #include "fcgi_transport.h"
 #include "log.h"
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     session_table_init();
     channel_table_init();
     service_register_builtin();
+    chat_init();
 
     if (sweeper_start() < 0 || transport_start(config.threads) < 0) {
         log_error("cannot start threads: %s", strerror(errno));
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
     sweeper_stop();
     size_t held = poll_registry_count();
     session_table_shutdown();
+    chat_shutdown();
     channel_table_shutdown();
     poll_registry_shutdown();
     service_clear();

@@ -29,6 +29,12 @@ static const struct {
     [BERR_SUBSCRIBE_DENIED] = { 403, "subscribe_denied" },
     [BERR_CHANNEL_INVALID] = { 405, "channel_invalid" },
     [BERR_INTERNAL] = { 500, "internal_error" },
+    [BERR_ROOM_INVALID] = { 400, "room_invalid" },
+    [BERR_USER_INVALID] = { 400, "user_invalid" },
+    [BERR_CHAT_INVALID] = { 400, "chat_invalid" },
+    [BERR_NOT_JOINED] = { 403, "not_joined" },
+    [BERR_PEER_UNKNOWN] = { 404, "peer_unknown" },
+    [BERR_NAME_TAKEN] = { 409, "name_taken" },
 };
 
 void policy_error_format(buf_t *out, enum bayeux_error err, const char *args)

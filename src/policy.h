@@ -25,6 +25,13 @@ enum bayeux_error {
     BERR_SUBSCRIBE_DENIED,         /* 403 */
     BERR_CHANNEL_INVALID,          /* 405 */
     BERR_INTERNAL,                 /* 500 */
+    /* the chat service (chat.c) */
+    BERR_ROOM_INVALID,             /* 400 */
+    BERR_USER_INVALID,             /* 400 */
+    BERR_CHAT_INVALID,             /* 400 */
+    BERR_NOT_JOINED,               /* 403 */
+    BERR_PEER_UNKNOWN,             /* 404 */
+    BERR_NAME_TAKEN,               /* 409 */
     BERR_COUNT_
 };
 

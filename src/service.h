@@ -23,6 +23,7 @@ struct service_call {
     size_t data_len;
     struct json_object *message; /* the whole message, borrowed */
     buf_t error_args;            /* handler may put the args of its error here */
+    buf_t data_out;              /* a filter may put replacement data (JSON) here */
 };
 
 /* Returns BERR_NONE on success, or the Bayeux error for the publisher. */
@@ -35,6 +36,15 @@ void service_register(const char *pattern, service_fn fn, void *ctx);
 /* Runs the handler for call->channel. Unhandled channels succeed silently
  * (as CometD does). Returns the handler's result. */
 enum bayeux_error service_dispatch(struct service_call *call);
+
+/* A filter sees every publish to a broadcast channel matching its pattern
+ * before it is delivered: it may refuse it (returns an error) or replace its
+ * data (writes the new JSON into call->data_out). Same threads as handlers. */
+typedef enum bayeux_error (*service_filter_fn)(struct service_call *call, void *ctx);
+void service_register_filter(const char *pattern, service_filter_fn fn, void *ctx);
+
+/* Runs the first filter matching call->channel; BERR_NONE when none does. */
+enum bayeux_error service_filter(struct service_call *call);
 
 /* Registers the built-in services (/service/echo). */
 void service_register_builtin(void);
