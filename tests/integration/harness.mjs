@@ -253,14 +253,19 @@ export async function startResponder({ args = [], dir, port } = {}) {
  * Start lighttpd in the foreground with mod_fastcgi mounting /cometd.
  *   responderArgs: extra arguments of bayeux-fcgi (bin-path mode)
  *   backend: { host, port } to use a responder started separately instead
+ *   docRoot: serve this directory at / (e.g. $TOP_SRCDIR/www, the chat page)
+ *     instead of a placeholder index.html in the temp dir
  * Returns a server object: { url, origin, port, dir, stop(), logs(), ... }.
  */
-export async function startLighttpd({ responderArgs = [], backend = null, maxFds = 8192, maxConnections = 4000 } = {}) {
+export async function startLighttpd({ responderArgs = [], backend = null, maxFds = 8192, maxConnections = 4000, docRoot = null } = {}) {
     const dir = await makeTempDir('bayeux-lighttpd-');
     const port = await freePort();
-    const www = path.join(dir, 'www');
-    await fsp.mkdir(www);
-    await fsp.writeFile(path.join(www, 'index.html'), '<!doctype html><title>bayeux-fcgi test</title>\n');
+    let www = docRoot;
+    if (!www) {
+        www = path.join(dir, 'www');
+        await fsp.mkdir(www);
+        await fsp.writeFile(path.join(www, 'index.html'), '<!doctype html><title>bayeux-fcgi test</title>\n');
+    }
     const conf = path.join(dir, 'lighttpd.conf');
     const errorLog = path.join(dir, 'error.log');
     const outLog = path.join(dir, 'lighttpd.out'); // lighttpd's stderr and the bin-path responder's stderr
@@ -283,7 +288,8 @@ server.port = ${port}
 server.errorlog = ${q(errorLog)}
 server.pid-file = ${q(path.join(dir, 'lighttpd.pid'))}
 index-file.names = ( "index.html" )
-mimetype.assign = ( ".html" => "text/html" )
+mimetype.assign = ( ".html" => "text/html", ".js" => "text/javascript; charset=utf-8",
+    ".css" => "text/css; charset=utf-8", ".png" => "image/png" )
 # room for 1,000+ parked long-polls: each costs 2 fds (client + backend);
 # lighttpd clamps max-connections to max-fds/2.
 server.max-fds = ${maxFds}

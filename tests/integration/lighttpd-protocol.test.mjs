@@ -90,7 +90,7 @@ describe('bayeux-fcgi behind lighttpd: protocol', () => {
     });
 
     test('subscribe, publish, receive: a held connect is released by the publish', T, async () => {
-        const ch = uniqueChannel('/chat');
+        const ch = uniqueChannel('/news');
         const a = client();
         assert.equal((await a.handshake()).successful, true);
         const sub = await a.subscribe(ch, { id: 'sub-1' });

@@ -99,6 +99,12 @@ static void test_error_codes(void)
         [BERR_SUBSCRIBE_DENIED] = 403,
         [BERR_CHANNEL_INVALID] = 405,
         [BERR_INTERNAL] = 500,
+        [BERR_ROOM_INVALID] = 400,
+        [BERR_USER_INVALID] = 400,
+        [BERR_CHAT_INVALID] = 400,
+        [BERR_NOT_JOINED] = 403,
+        [BERR_PEER_UNKNOWN] = 404,
+        [BERR_NAME_TAKEN] = 409,
     };
     for (int e = BERR_NONE; e < BERR_COUNT_; e++)
         CU_ASSERT_EQUAL(policy_error_code((enum bayeux_error)e), want[e]);
