@@ -240,16 +240,6 @@ static void test_matches(void)
     CU_ASSERT_FALSE(channel_name_matches("/foo", "/Foo"));
 }
 
-/* xorshift64*: reproducible across runs and platforms */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static unsigned rnd(unsigned n)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (unsigned)((rng_state * 0x2545f4914f6cdd1dULL) >> 33) % n;
-}
 
 /* a name of 1..4 segments over a small alphabet, so that names share
  * prefixes and one segment can be a prefix of another */
@@ -259,7 +249,7 @@ static void gen_name(char *out, unsigned depth)
     out[0] = '\0';
     for (unsigned i = 0; i < depth; i++) {
         strcat(out, "/");
-        strcat(out, segs[rnd(4)]);
+        strcat(out, segs[unit_rand(4)]);
     }
 }
 
@@ -268,15 +258,15 @@ static void test_matches_agrees_with_expand(void)
     enum { NNAMES = 300, NPATTERNS = 300 };
     static char names[NNAMES][64], patterns[NPATTERNS][64];
     for (int i = 0; i < NNAMES; i++) {
-        gen_name(names[i], 1 + rnd(4));
+        gen_name(names[i], 1 + unit_rand(4));
         CU_ASSERT_EQUAL_FATAL(check(names[i], false), CHANNEL_BROADCAST);
     }
     for (int i = 0; i < NPATTERNS; i++) {
-        gen_name(patterns[i], rnd(4));   /* a parent, possibly the root */
-        switch (rnd(3)) {
+        gen_name(patterns[i], unit_rand(4));   /* a parent, possibly the root */
+        switch (unit_rand(3)) {
         case 0: strcat(patterns[i], "/*"); break;
         case 1: strcat(patterns[i], "/**"); break;
-        default: strcat(patterns[i], rnd(2) ? "/a" : "/ab"); break;
+        default: strcat(patterns[i], unit_rand(2) ? "/a" : "/ab"); break;
         }
         CU_ASSERT_NOT_EQUAL_FATAL(check(patterns[i], true), CHANNEL_INVALID);
     }

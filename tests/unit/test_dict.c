@@ -11,21 +11,11 @@ enum { NKEYS = 10000 };
 static char keys[NKEYS][16];
 static int values[NKEYS];
 
-/* xorshift64*: reproducible pseudo-random numbers */
-static uint64_t rng_state = 0x243f6a8885a308d3ULL;
-
-static size_t rnd(size_t n)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (size_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 11) % n;
-}
 
 static void shuffle(size_t *v, size_t n)
 {
     for (size_t i = n; i > 1; i--) {
-        size_t j = rnd(i);
+        size_t j = unit_rand(i);
         size_t t = v[i - 1];
         v[i - 1] = v[j];
         v[j] = t;
@@ -284,8 +274,8 @@ static void test_ptrset_interleaved(void)
         memset(member, 0, sizeof member);
         size_t broken = 0, wrong = 0, count = 0;
         for (size_t step = 0; step < 20000; step++) {
-            size_t k = rnd(n);
-            if (rnd(3) != 0) {   /* bias towards adding so the set fills up */
+            size_t k = unit_rand(n);
+            if (unit_rand(3) != 0) {   /* bias towards adding so the set fills up */
                 wrong += ptrset_add(&s, &pool[k]) == member[k];
                 count += !member[k];
                 member[k] = true;

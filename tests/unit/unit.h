@@ -6,6 +6,7 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct unit_test {
@@ -14,6 +15,18 @@ struct unit_test {
 };
 
 #define UNIT_TEST(fn) { #fn, fn }
+
+/* xorshift64*: reproducible pseudo-random numbers in [0, n), the same on
+ * every run and platform, for the property and fuzz-like tests. */
+static uint64_t unit_rng_state = 0x9e3779b97f4a7c15ULL;
+
+static inline size_t unit_rand(size_t n)
+{
+    unit_rng_state ^= unit_rng_state >> 12;
+    unit_rng_state ^= unit_rng_state << 25;
+    unit_rng_state ^= unit_rng_state >> 27;
+    return (size_t)((unit_rng_state * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
 
 static inline int unit_run(const char *suite, const struct unit_test *tests, size_t n)
 {
