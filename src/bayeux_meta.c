@@ -137,10 +137,9 @@ void meta_connect(struct batch *b, const struct msg *m)
             timeout = (long)want;
     }
     if (b->deferred) {
-        /* a second connect in one batch is answered at once */
-        buf_t *r = reply_begin(b, m);
-        buf_puts(r, "\"successful\":true");
-        reply_end(b, r);
+        /* one request holds one connect: a second one (maybe for another
+         * session, which would then not count as connected) is refused */
+        reply_error(b, m, BERR_CONNECT_REPEATED, NULL, NULL);
         session_release(s);
         return;
     }

@@ -361,7 +361,8 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
     if (err)
         return err;
     struct json_object *lv;
-    if (json_object_object_get_ex(call->data, "leave", &lv) && json_object_get_boolean(lv))
+    if (json_object_object_get_ex(call->data, "leave", &lv) &&
+        json_object_is_type(lv, json_type_boolean) && json_object_get_boolean(lv))
         return leave(call, room);
     const char *user = get_string(call->data, "user");
     if (!chat_user_valid(user))
@@ -448,7 +449,9 @@ static enum bayeux_error privatechat(struct service_call *call, void *ctx)
             peers[npeers++] = json_object_get_string(pv);
         } else if (json_object_is_type(pv, json_type_array)) {
             size_t n = json_object_array_length(pv);
-            for (size_t i = 0; i < n && npeers < PEERS_MAX; i++) {
+            if (n > PEERS_MAX)
+                return fail(call, BERR_CHAT_INVALID, "peer");
+            for (size_t i = 0; i < n; i++) {
                 struct json_object *e = json_object_array_get_idx(pv, i);
                 if (!json_object_is_type(e, json_type_string))
                     return fail(call, BERR_PEER_UNKNOWN, json_object_to_json_string(e));
@@ -529,6 +532,13 @@ static enum bayeux_error rooms(struct service_call *call, void *ctx)
     return BERR_NONE;
 }
 
+/* /members/<room> and /rooms carry the server's lists: clients may not publish there. */
+static enum bayeux_error server_only(struct service_call *call, void *ctx)
+{
+    (void)ctx;
+    return fail(call, BERR_PUBLISH_DENIED, call->channel);
+}
+
 /* A session ended: it leaves every room it was in. */
 static void session_ended(session_t *s, void *ctx)
 {
@@ -564,6 +574,8 @@ void chat_init(void)
     service_register("/service/privatechat", privatechat, NULL);
     service_register("/service/rooms", rooms, NULL);
     service_register_filter("/chat/**", chat_filter, NULL);
+    service_register_filter("/members/**", server_only, NULL);
+    service_register_filter("/rooms", server_only, NULL);
     session_on_end(session_ended, NULL);
 }
 

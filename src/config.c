@@ -133,7 +133,7 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         case OPT_MAX_INTERVAL:
             bad = parse_long(optarg, 100, 86400000, 10, &v); c->max_interval_ms = v; break;
         case OPT_MAX_SPB:
-            bad = parse_long(optarg, 0, 1000000, 10, &v); c->max_sessions_per_browser = (int)v; break;
+            bad = parse_long(optarg, 1, 1000000, 10, &v); c->max_sessions_per_browser = (int)v; break;
         case OPT_MC_INTERVAL:
             bad = parse_long(optarg, 0, 3600000, 10, &v); c->multi_client_interval_ms = v; break;
         case OPT_MAX_BODY:

@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bayeux.h"
@@ -39,7 +41,12 @@ struct conn {
  * stuck; give up rather than hold the completing thread. */
 #define WRITE_TIMEOUT_S 10
 
+/* A request body that stops arriving for this long is dropped: Apache
+ * streams bodies, and a trickling client must not keep an accept thread. */
+#define READ_TIMEOUT_S 30
+
 static int listen_fd = -1;
+static bool own_socket;                 /* we created listen_fd (not fd 0) */
 static char *unix_path;                 /* socket file we created, or NULL */
 static atomic_bool stopping;
 static pthread_t *threads;
@@ -136,15 +143,17 @@ int transport_open(const char *listen_addr, int backlog, int socket_mode)
     listen_fd = tcp ? open_tcp(listen_addr, backlog) : open_unix(listen_addr, backlog, socket_mode);
     if (listen_fd < 0)
         return -1;
+    own_socket = true;
     log_info("listening on %s", listen_addr);
     return 0;
 }
 
 void transport_close(void)
 {
-    if (listen_fd > 0)
+    if (own_socket)
         close(listen_fd);
     listen_fd = -1;
+    own_socket = false;
     if (unix_path) {
         unlink(unix_path);
         free(unix_path);
@@ -230,7 +239,8 @@ static char *param_copy(FCGX_Request *r, const char *name)
     return v ? xstrdup(v) : NULL;
 }
 
-/* Reads stdin to its end. Keeps up to max bytes; *too_big when there were more. */
+/* Reads stdin to its end. Keeps up to max bytes; *too_big when there were
+ * more. Returns NULL when the body could not be read whole (timeout, reset). */
 static char *read_body(FCGX_Request *r, size_t max, size_t *len, bool *too_big)
 {
     buf_t b = BUF_INIT;
@@ -245,11 +255,29 @@ static char *read_body(FCGX_Request *r, size_t max, size_t *len, bool *too_big)
         else
             buf_append(&b, chunk, (size_t)n);
     }
+    if (FCGX_GetError(r->in) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
     return buf_steal(&b, len);
 }
 
 static void handle(FCGX_Request *r)
 {
+    struct timeval rtv = { .tv_sec = READ_TIMEOUT_S };
+    setsockopt(r->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
+    size_t body_len;
+    bool too_big;
+    char *body = read_body(r, config.max_body, &body_len, &too_big);
+    if (!body) {
+        /* half a request cannot be answered; the web server sees the close */
+        log_info("request body not received whole (timeout or reset); dropped");
+        close(r->ipcFd);
+        r->ipcFd = -1;
+        FCGX_Free(r, 0);
+        free(r);
+        return;
+    }
     struct conn *c = xmalloc(sizeof *c);
     char *method = param_copy(r, "REQUEST_METHOD");
     char *ctype = param_copy(r, "CONTENT_TYPE");
@@ -257,9 +285,6 @@ static void handle(FCGX_Request *r)
     char *cookie = param_copy(r, "HTTP_COOKIE");
     const char *https = FCGX_GetParam("HTTPS", r->envp);
     bool is_https = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0);
-    size_t body_len;
-    bool too_big;
-    char *body = read_body(r, config.max_body, &body_len, &too_big);
 
     c->fd = r->ipcFd;
     c->request_id = (uint16_t)r->requestId;
@@ -331,11 +356,24 @@ void transport_stop(void)
 {
     atomic_store(&stopping, true);
     FCGX_ShutdownPending();
-    /* wakes every thread blocked in accept() on this socket */
-    if (listen_fd >= 0)
+    /* Wake threads blocked in accept(). shutdown() would do it, but on a
+     * socket we inherited (fd 0 from systemd or a web server) it would also
+     * break the socket for the next responder: there a signal does it, as
+     * libfcgi gives up accept() on EINTR once shutdown is pending. */
+    if (own_socket)
         shutdown(listen_fd, SHUT_RDWR);
-    for (int i = 0; i < nthreads; i++)
-        pthread_join(threads[i], NULL);
+    for (int i = 0; i < nthreads; i++) {
+        for (;;) {
+            pthread_kill(threads[i], SIGUSR1);
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50 * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            if (pthread_timedjoin_np(threads[i], NULL, &until) == 0)
+                break;
+        }
+    }
     free(threads);
     threads = NULL;
     nthreads = 0;

@@ -28,6 +28,7 @@ static const struct {
     [BERR_PUBLISH_DENIED] = { 403, "publish_denied" },
     [BERR_SUBSCRIBE_DENIED] = { 403, "subscribe_denied" },
     [BERR_CHANNEL_INVALID] = { 405, "channel_invalid" },
+    [BERR_CONNECT_REPEATED] = { 400, "connect_repeated" },
     [BERR_INTERNAL] = { 500, "internal_error" },
     [BERR_ROOM_INVALID] = { 400, "room_invalid" },
     [BERR_USER_INVALID] = { 400, "user_invalid" },
@@ -43,7 +44,13 @@ void policy_error_format(buf_t *out, enum bayeux_error err, const char *args)
     buf_printf(out, "%d:", errors[err].code);
     if (args) {
         size_t n = strlen(args);
-        buf_append(out, args, n > 128 ? 128 : n);
+        if (n > 128) {
+            n = 128;
+            /* never cut inside a UTF-8 sequence: the reply must stay valid */
+            while (n > 0 && ((unsigned char)args[n] & 0xC0) == 0x80)
+                n--;
+        }
+        buf_append(out, args, n);
     }
     buf_putc(out, ':');
     buf_puts(out, errors[err].message);

@@ -24,6 +24,7 @@ enum bayeux_error {
     BERR_PUBLISH_DENIED,           /* 403 */
     BERR_SUBSCRIBE_DENIED,         /* 403 */
     BERR_CHANNEL_INVALID,          /* 405 */
+    BERR_CONNECT_REPEATED,         /* 400: a second /meta/connect in one batch */
     BERR_INTERNAL,                 /* 500 */
     /* the chat service (chat.c) */
     BERR_ROOM_INVALID,             /* 400 */

@@ -434,10 +434,28 @@ void session_table_shutdown(void)
     pthread_rwlock_rdlock(&table.lock);
     dict_each(&table.map, collect_all, &c);
     pthread_rwlock_unlock(&table.lock);
+    /* Two passes: first close every session and answer its held connect
+     * with the shutdown advice; only then remove them, so that what the end
+     * listeners broadcast (chat leave notices) reaches closed sessions only
+     * and cannot answer a held connect without that advice. */
+    bool *closing = xcalloc(c.n ? c.n : 1, sizeof *closing);
     for (size_t i = 0; i < c.n; i++) {
-        session_remove_with(c.v[i], POLL_SHUTDOWN);
+        poll_t *p = NULL;
+        message_t **msgs = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&c.v[i]->lock);
+        closing[i] = close_locked(c.v[i], &p, &msgs, &n);
+        pthread_mutex_unlock(&c.v[i]->lock);
+        messages_release(msgs, n);
+        if (p)
+            poll_complete(p, POLL_SHUTDOWN, NULL, 0);
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        if (closing[i])
+            session_finish_removal(c.v[i], NULL, POLL_SHUTDOWN);
         session_release(c.v[i]);
     }
+    free(closing);
     free(c.v);
     pthread_rwlock_wrlock(&table.lock);
     dict_release(&table.map);

@@ -148,6 +148,14 @@ static void test_message_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "400::data_missing"));
     r = postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"flash\"}]", id);
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "301:flash:connection_type_unsupported"));
+    /* one connect per request */
+    const char *b2 = handshake(1);
+    r = post_on(&(struct fake_conn){ 0 }, "", NULL);   /* reset reply */
+    char twice[512];
+    snprintf(twice, sizeof twice, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"advice\":{\"timeout\":0}},"
+             "{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"c2\"}]", id, b2);
+    r = post(twice);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "{\"id\":\"c2\",\"channel\":\"/meta/connect\",\"successful\":false,\"error\":\"400::connect_repeated\"}"));
     /* array subscriptions are all or nothing */
     r = postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":[\"/ok\",\"bad\"]}]", id);
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "405:bad:channel_invalid"));

@@ -226,6 +226,60 @@ static void test_private_routing(void)
     post("[{\"channel\":\"/service/rooms\",\"clientId\":\"%s\",\"data\":{}}]", c);
     CU_ASSERT_PTR_NOT_NULL(strstr(drain(c), "{\"channel\":\"/service/rooms\",\"data\":[{\"room\":\"demo\",\"members\":2}]}"));
     CU_ASSERT_PTR_NULL(strstr(drain(a), "/service/rooms"));
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", a);
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", b);
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", c);
+    CU_ASSERT_EQUAL(chat_room_count(), 0);
+}
+
+static void test_server_lists_are_server_only(void)
+{
+    setup();
+    char a[40];
+    client(a, NULL);
+    join(a, "alice", "demo");
+    CU_ASSERT_PTR_NOT_NULL(strstr(post("[{\"channel\":\"/members/demo\",\"clientId\":\"%s\",\"data\":[\"mallory\"]}]", a),
+                                  "403:/members/demo:publish_denied"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(post("[{\"channel\":\"/rooms\",\"clientId\":\"%s\",\"data\":[]}]", a),
+                                  "403:/rooms:publish_denied"));
+    /* only a boolean true leaves */
+    post("[{\"channel\":\"/service/members\",\"clientId\":\"%s\",\"data\":{\"room\":\"demo\",\"leave\":\"false\"}}]", a);
+    CU_ASSERT_EQUAL(chat_room_members("demo", NULL), 1);
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", a);
+}
+
+/* At shutdown every held connect gets the retry advice, even when the chat
+ * service's leave notices for other members are broadcast meanwhile. */
+static void test_shutdown_answers_with_retry_advice(void)
+{
+    setup();
+    char a[40], b[40];
+    client(a, "[\"/chat/demo\"]");
+    client(b, "[\"/chat/demo\"]");
+    join(a, "alice", "demo");
+    join(b, "bob", "demo");
+    drain(a);
+    drain(b);
+    static struct fake_conn ca, cb;
+    char body[256];
+    struct http_request req = { .method = "POST", .body = body };
+    struct bayeux_reply r1, r2;
+    snprintf(body, sizeof body, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", a);
+    req.body_len = strlen(body);
+    bayeux_handle(&req, &ca, &r1);
+    CU_ASSERT_TRUE(r1.parked);
+    snprintf(body, sizeof body, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", b);
+    req.body_len = strlen(body);
+    bayeux_handle(&req, &cb, &r2);
+    CU_ASSERT_TRUE(r2.parked);
+    session_table_shutdown();
+    CU_ASSERT_EQUAL(ca.completed, 1);
+    CU_ASSERT_EQUAL(cb.completed, 1);
+    CU_ASSERT_PTR_NOT_NULL(ca.body && strstr(ca.body, "\"reconnect\":\"retry\",\"interval\":500"));
+    CU_ASSERT_PTR_NOT_NULL(cb.body && strstr(cb.body, "\"reconnect\":\"retry\",\"interval\":500"));
+    CU_ASSERT_EQUAL(chat_room_count(), 0);
+    fake_reset(&ca);
+    fake_reset(&cb);
 }
 
 static void test_cleanup(void)
@@ -242,6 +296,8 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_membership),
     UNIT_TEST(test_chat_as_joined_name),
     UNIT_TEST(test_private_routing),
+    UNIT_TEST(test_server_lists_are_server_only),
+    UNIT_TEST(test_shutdown_answers_with_retry_advice),
     UNIT_TEST(test_cleanup),
 };
 UNIT_MAIN("chat", tests)

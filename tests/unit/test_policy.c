@@ -62,6 +62,12 @@ static void test_format_truncates_args(void)
     assert_format(BERR_CHANNEL_INVALID, args, want);
     CU_ASSERT_PTR_NULL(strchr(want, 'y'));
     CU_ASSERT_PTR_NOT_NULL(strchr(want, 'z'));
+
+    /* never cut inside a UTF-8 sequence: 127 x and a 2-byte é over the limit */
+    memset(args, 'x', 127);
+    memcpy(args + 127, "\xc3\xa9tail", 7);
+    snprintf(want, sizeof want, "405:%.127s:channel_invalid", args);
+    assert_format(BERR_CHANNEL_INVALID, args, want);
 }
 
 static void test_format_appends(void)
@@ -98,6 +104,7 @@ static void test_error_codes(void)
         [BERR_PUBLISH_DENIED] = 403,
         [BERR_SUBSCRIBE_DENIED] = 403,
         [BERR_CHANNEL_INVALID] = 405,
+        [BERR_CONNECT_REPEATED] = 400,
         [BERR_INTERNAL] = 500,
         [BERR_ROOM_INVALID] = 400,
         [BERR_USER_INVALID] = 400,
