@@ -289,7 +289,7 @@ server.errorlog = ${q(errorLog)}
 server.pid-file = ${q(path.join(dir, 'lighttpd.pid'))}
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html", ".js" => "text/javascript; charset=utf-8",
-    ".css" => "text/css; charset=utf-8", ".png" => "image/png" )
+    ".css" => "text/css; charset=utf-8", ".png" => "image/png", ".svg" => "image/svg+xml" )
 # room for 1,000+ parked long-polls: each costs 2 fds (client + backend);
 # lighttpd clamps max-connections to max-fds/2.
 server.max-fds = ${maxFds}
