@@ -798,6 +798,17 @@ export function assertBrowserCookie(res) {
 }
 
 /** A failed Bayeux reply: successful:false, exact error, id echoed. */
+/** A successful handshake reply with id `id` and the server's standard advice. */
+export function assertHandshakeReply(r, id, timeout) {
+    assert.equal(r.id, id);
+    assert.equal(r.channel, '/meta/handshake');
+    assert.equal(r.successful, true);
+    assert.match(r.clientId, CLIENT_ID_RE);
+    assert.equal(r.version, '1.0');
+    assert.deepEqual(r.supportedConnectionTypes, ['long-polling', 'callback-polling']);
+    assert.deepEqual(r.advice, { reconnect: 'retry', interval: 0, timeout });
+}
+
 export function assertBayeuxError(reply, { id, channel, error, advice } = {}) {
     assert.ok(reply, `a reply exists (expected error ${error})`);
     assert.equal(reply.successful, false, `successful:false in ${JSON.stringify(reply)}`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
     startLighttpd, useServers, post, BayeuxClient, CookieJar, within, stillPendingAfter,
     uniqueChannel, assertJsonReply, assertBrowserCookie, browserCookie, assertBayeuxError, drain,
-    CLIENT_ID_RE, SESSION_ADVICE, PROMPT_MS, SLOW, testLighttpdHealthy,
+    CLIENT_ID_RE, SESSION_ADVICE, PROMPT_MS, SLOW, testLighttpdHealthy, assertHandshakeReply,
 } from './harness.mjs';
 
 const TIMEOUT = 8000; // server --timeout (ms)
@@ -26,13 +26,7 @@ describe('bayeux-fcgi behind lighttpd: protocol', () => {
         assertJsonReply(res, 'handshake');
         assert.equal(res.json.length, 1);
         const r = res.json[0];
-        assert.equal(r.id, 'hs-1');
-        assert.equal(r.channel, '/meta/handshake');
-        assert.equal(r.successful, true);
-        assert.match(r.clientId, CLIENT_ID_RE);
-        assert.equal(r.version, '1.0');
-        assert.deepEqual(r.supportedConnectionTypes, ['long-polling', 'callback-polling']);
-        assert.deepEqual(r.advice, { reconnect: 'retry', interval: 0, timeout: TIMEOUT });
+        assertHandshakeReply(r, 'hs-1', TIMEOUT);
         const cookie = assertBrowserCookie(res);
 
         // Same browser again: the cookie is sent, so no new one is set.
