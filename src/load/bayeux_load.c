@@ -213,7 +213,8 @@ static void user_next(struct user *u)
     case P_SUBSCRIBE:
         buf_printf(&b, "[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
                        "\"subscription\":\"/chat/r%d\"},"
-                       "{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\"}]",
+                       "{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\","
+                       "\"advice\":{\"timeout\":0}}]",
                    u->client_id, u->room, u->client_id);
         break;
     case P_JOIN:   /* the publisher joins every room it will publish to */
@@ -222,7 +223,9 @@ static void user_next(struct user *u)
             buf_printf(&b, "%s{\"channel\":\"/service/members\",\"clientId\":\"%s\","
                            "\"data\":{\"user\":\"load-publisher\",\"room\":\"r%d\"}}",
                        r ? "," : "", u->client_id, r);
-        buf_printf(&b, ",{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\"}]",
+        /* timeout 0: servers that hold a batch with a connect answer at once */
+        buf_printf(&b, ",{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\","
+                       "\"advice\":{\"timeout\":0}}]",
                    u->client_id);
         break;
     case P_CONNECT:
