@@ -367,7 +367,10 @@ static void publish_burst(uint32_t first)
         st.sec_sent++;
     }
     buf_putc(&b, ']');
+    /* the publish connections speak for the poller's session: same clientId
+     * and same browser cookie (some servers tie the session to it) */
     snprintf(pub->client_id, sizeof pub->client_id, "%s", poller->client_id);
+    snprintf(pub->cookie, sizeof pub->cookie, "%s", poller->cookie);
     send_json(pub, b.data, b.len);
     buf_release(&b);
 }
