@@ -2,9 +2,11 @@
  * open-loop publisher sending bursts of messages to random rooms, latency of
  * every delivery, expected against received (loss and duplicates).
  *
- * Threads: one, event-driven (epoll); every user has its own keep-alive
- * connection and its own BAYEUX_BROWSER cookie. Responses are parsed with
- * http_parser (Content-Length and chunked) and json-c.
+ * Processes: --procs workers (the parent is worker 0 and also the publisher);
+ * each is one event-driven thread (epoll) holding its share of the users,
+ * every user on its own keep-alive connection with its own BAYEUX_BROWSER
+ * cookie. They share counters through stats.c (load.h). Responses are parsed
+ * with http_parser (Content-Length and chunked) and json-c.
  * Target-agnostic: publishers join rooms through /service/members (the
  * bayeux-fcgi chat service needs it; other servers just accept it) and the
  * timestamp and id travel inside the chat text.
@@ -24,35 +26,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "load/histogram.h"
+#include "load/load.h"
 
 /* ------------------------------------------------------------ options --- */
 
-static struct {
-    char host[64];
-    int port;
-    char path[256];
-    int users, rooms, ramp, burst, size, sources, publishers;
-    long interval_ms, duration_s;
-    const char *json;
-} opt = { "127.0.0.1", 8080, "/cometd", 100, 10, 1000, 10, 50, 1, 4, 1000, 30, NULL };
+struct load_options opt = {
+    .host = "127.0.0.1", .port = 8080, .path = "/cometd", .users = 100, .rooms = 10, .ramp = 1000,
+    .burst = 10, .size = 50, .sources = 1, .publishers = 4, .procs = 1, .interval_ms = 1000,
+    .duration_s = 30, .steady_factor = 2.0, .json = NULL,
+};
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#define COUNT(field) atomic_fetch_add_explicit(&me->field, 1, memory_order_relaxed)
 
 /* ------------------------------------------------------- connections --- */
 
 enum role { RECEIVER, POLLER, PUBLISHER };
-enum phase { P_HANDSHAKE, P_SUBSCRIBE, P_JOIN, P_CONNECT, P_IDLE };
+enum phase { P_HANDSHAKE, P_SUBSCRIBE, P_JOIN, P_CONNECT, P_IDLE, P_DISCONNECT, P_DONE };
 
 struct user;
 
@@ -68,7 +64,7 @@ struct conn {
 };
 
 struct user {
-    int idx;
+    int idx;                   /* global: room and source address follow from it */
     enum role role;
     enum phase phase;
     int room;                  /* receivers */
@@ -77,24 +73,18 @@ struct user {
     struct conn c;
     int64_t resend_at_us;      /* advice interval / retry back-off, 0 = none */
     long interval_ms;
+    uint64_t got;              /* deliveries counted for this receiver */
 };
 
 static int ep;
-static struct user *users;     /* receivers, then the publisher's poller, then publish connections */
-static int nusers;
-
-static struct {
-    uint64_t sent, expected, received, dup, http_err, bayeux_err, handshakes, connected, skipped;
-    uint64_t sec_sent, sec_recv;
-    hist_t all, sec, first_third, last_third;
-    int64_t send_start, send_end;
-} st;
-
-static uint16_t *recv_count;   /* per message id */
-static uint16_t *want_count;
-static int64_t *sent_at;       /* per message id, for the steady-state thirds */
-static uint32_t max_msgs;
-static int *room_members;      /* receivers connected per room */
+/* unique per run: a publisher of an earlier run may still be a member */
+static char publisher_name[32];
+static struct load_worker *me;  /* this process's slot in the shared region */
+static int worker_no;           /* 0 = the parent: publisher, progress, summary */
+/* this worker's receivers, then (worker 0) the publisher's poller, then its
+ * publish connections */
+static struct user *users;
+static int nusers, nreceivers;
 
 static int http_on_body(http_parser *p, const char *at, size_t n)
 {
@@ -179,8 +169,8 @@ static void send_json(struct user *u, const char *body, size_t len)
 {
     struct conn *c = &u->c;
     if (c->fd < 0 && conn_open(c) < 0) {
-        st.http_err++;
-        u->resend_at_us = now_us() + 1000000;
+        COUNT(http_err);
+        u->resend_at_us = load_now_us() + 1000000;
         return;
     }
     buf_reset(&c->out);
@@ -221,8 +211,8 @@ static void user_next(struct user *u)
         buf_putc(&b, '[');
         for (int r = 0; r < opt.rooms; r++)
             buf_printf(&b, "%s{\"channel\":\"/service/members\",\"clientId\":\"%s\","
-                           "\"data\":{\"user\":\"load-publisher\",\"room\":\"r%d\"}}",
-                       r ? "," : "", u->client_id, r);
+                           "\"data\":{\"user\":\"%s\",\"room\":\"r%d\"}}",
+                       r ? "," : "", u->client_id, publisher_name, r);
         /* timeout 0: servers that hold a batch with a connect answer at once */
         buf_printf(&b, ",{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\","
                        "\"advice\":{\"timeout\":0}}]",
@@ -232,7 +222,11 @@ static void user_next(struct user *u)
         buf_printf(&b, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\"}]",
                    u->client_id);
         break;
+    case P_DISCONNECT:
+        buf_printf(&b, "[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", u->client_id);
+        break;
     case P_IDLE:
+    case P_DONE:
         buf_release(&b);
         return;
     }
@@ -240,93 +234,84 @@ static void user_next(struct user *u)
     buf_release(&b);
 }
 
-/* A delivered chat message: "t=<µs> i=<id> ..." inside data.chat. */
-static void on_delivery(struct json_object *m)
+/* A receiver leaves the connected count (re-handshake or giving up). */
+static void user_disconnected(struct user *u)
 {
-    struct json_object *data, *chat;
-    if (!json_object_object_get_ex(m, "data", &data) ||
-        !json_object_object_get_ex(data, "chat", &chat))
-        return;
-    long long t;
-    unsigned id;
-    if (sscanf(json_object_get_string(chat), "t=%lld i=%u", &t, &id) != 2 || id >= max_msgs)
-        return;
-    uint64_t lat = (uint64_t)(now_us() - t);
-    if (recv_count[id]++ >= want_count[id])
-        st.dup++;
-    st.received++;
-    st.sec_recv++;
-    hist_add(&st.all, lat);
-    hist_add(&st.sec, lat);
-    int64_t third = (st.send_end - st.send_start) / 3;
-    if (sent_at[id] < st.send_start + third)
-        hist_add(&st.first_third, lat);
-    else if (sent_at[id] >= st.send_end - third)
-        hist_add(&st.last_third, lat);
+    if (u->phase == P_CONNECT && u->role == RECEIVER) {
+        atomic_fetch_sub(&shm->room_members[u->room], 1);
+        atomic_fetch_sub(&shm->connected, 1);
+    }
 }
 
-static void on_response(struct user *u, int status, const char *body, size_t len)
+static void on_response(struct user *u, int status, const char *body)
 {
-    if (status != 200) {
-        st.http_err++;
-        u->resend_at_us = now_us() + 1000000;   /* back off and retry the same step */
+    if (u->phase == P_DISCONNECT) {   /* goodbye said; an expired session is fine too */
+        u->phase = P_DONE;
         return;
     }
-    struct json_object *arr = json_tokener_parse(body);
+    struct json_object *arr = status == 200 ? json_tokener_parse(body) : NULL;
     if (!arr || !json_object_is_type(arr, json_type_array)) {
-        st.http_err++;
+        COUNT(http_err);
         json_object_put(arr);
-        u->resend_at_us = now_us() + 1000000;
+        u->resend_at_us = load_now_us() + 1000000;   /* back off and retry the same step */
         return;
     }
-    (void)len;
-    bool rehandshake = false, ok = true;
+    enum { GO_ON, REHANDSHAKE, GIVE_UP } next = GO_ON;
+    bool ok = true;
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *m = json_object_array_get_idx(arr, i), *v;
+        struct json_object *m = json_object_array_get_idx(arr, i), *v, *chat;
         const char *ch = json_object_object_get_ex(m, "channel", &v) ? json_object_get_string(v) : "";
-        bool meta = strncmp(ch, "/meta/", 6) == 0;
-        if (!meta && strncmp(ch, "/chat/", 6) == 0 && json_object_object_get_ex(m, "data", &v)) {
-            on_delivery(m);
+        if (strncmp(ch, "/chat/", 6) == 0 && json_object_object_get_ex(m, "data", &v)) {
+            if (json_object_object_get_ex(v, "chat", &chat) &&
+                load_count_delivery(me, json_object_get_string(chat)))
+                u->got++;
             continue;
         }
         if (json_object_object_get_ex(m, "successful", &v) && !json_object_get_boolean(v)) {
             ok = false;
             if (strcmp(ch, "/service/members") != 0)   /* joins may be refused by peers */
-                st.bayeux_err++;
+                COUNT(bayeux_err);
         }
         struct json_object *advice, *a;
         if (json_object_object_get_ex(m, "advice", &advice)) {
-            if (json_object_object_get_ex(advice, "reconnect", &a) &&
-                strcmp(json_object_get_string(a), "handshake") == 0)
-                rehandshake = true;
+            if (json_object_object_get_ex(advice, "reconnect", &a)) {
+                const char *r = json_object_get_string(a);
+                if (strcmp(r, "handshake") == 0 && next == GO_ON)
+                    next = REHANDSHAKE;
+                else if (strcmp(r, "none") == 0)
+                    next = GIVE_UP;
+            }
             if (json_object_object_get_ex(advice, "interval", &a))
                 u->interval_ms = json_object_get_int(a);
         }
         if (strcmp(ch, "/meta/handshake") == 0 && json_object_object_get_ex(m, "clientId", &v)) {
             snprintf(u->client_id, sizeof u->client_id, "%s", json_object_get_string(v));
-            st.handshakes++;
+            COUNT(handshakes);
         }
     }
     json_object_put(arr);
 
-    if (rehandshake) {
-        if (u->phase == P_CONNECT && u->role == RECEIVER) {
-            room_members[u->room]--;
-            st.connected--;
-        }
+    if (next == GIVE_UP) {   /* the server forbids reconnecting: this user is done */
+        user_disconnected(u);
+        u->phase = P_IDLE;
+        COUNT(gave_up);
+        return;
+    }
+    if (next == REHANDSHAKE) {
+        user_disconnected(u);
         u->phase = P_HANDSHAKE;
     } else if (u->phase == P_HANDSHAKE && ok) {
         u->phase = u->role == RECEIVER ? P_SUBSCRIBE : u->role == POLLER ? P_JOIN : P_IDLE;
     } else if ((u->phase == P_SUBSCRIBE || u->phase == P_JOIN) && ok) {
         u->phase = P_CONNECT;
         if (u->role == RECEIVER) {
-            room_members[u->room]++;
-            st.connected++;
+            atomic_fetch_add(&shm->room_members[u->room], 1);
+            atomic_fetch_add(&shm->connected, 1);
         }
     }
     if (u->interval_ms > 0 && u->phase == P_CONNECT)
-        u->resend_at_us = now_us() + u->interval_ms * 1000;
+        u->resend_at_us = load_now_us() + u->interval_ms * 1000;
     else
         user_next(u);
 }
@@ -341,30 +326,27 @@ static struct user *poller;
 static void publish_burst(uint32_t first)
 {
     struct user *pub = NULL;
-    for (int i = opt.users + 1; i < nusers && !pub; i++)
+    for (int i = nreceivers + 1; i < nusers && !pub; i++)
         if (!users[i].c.busy)
             pub = &users[i];
     if (!pub) {
-        st.skipped++;
+        atomic_fetch_add(&shm->skipped, 1);
         return;
     }
-    int64_t t = now_us();
+    int64_t t = load_now_us();
     buf_t b = BUF_INIT;
     buf_putc(&b, '[');
     for (int k = 0; k < opt.burst; k++) {
         uint32_t id = first + (uint32_t)k;
         int room = rand() % opt.rooms;
         size_t mark = b.len;
-        buf_printf(&b, "%s{\"channel\":\"/chat/r%d\",\"clientId\":\"%s\",\"data\":{\"user\":\"load-publisher\","
-                       "\"chat\":\"t=%lld i=%u ", k ? "," : "", room, poller->client_id, (long long)t, id);
+        buf_printf(&b, "%s{\"channel\":\"/chat/r%d\",\"clientId\":\"%s\",\"data\":{\"user\":\"%s\","
+                       "\"chat\":\"t=%lld i=%u ", k ? "," : "", room, poller->client_id, publisher_name,
+                   (long long)t, id);
         while (b.len - mark < (size_t)opt.size + 110)
             buf_putc(&b, 'x');
         buf_puts(&b, "\"}}");
-        want_count[id] = (uint16_t)room_members[room];
-        sent_at[id] = t;
-        st.expected += (uint64_t)room_members[room];
-        st.sent++;
-        st.sec_sent++;
+        load_count_send(id, room);
     }
     buf_putc(&b, ']');
     /* the publish connections speak for the poller's session: same clientId
@@ -379,11 +361,15 @@ static void publish_burst(uint32_t first)
 
 static void conn_failed(struct user *u)
 {
-    st.http_err++;
     conn_close(&u->c);
     u->c.busy = false;
+    if (u->phase == P_DISCONNECT) {
+        u->phase = P_DONE;
+        return;
+    }
+    COUNT(http_err);
     if (u->role != PUBLISHER)
-        u->resend_at_us = now_us() + 1000000;
+        u->resend_at_us = load_now_us() + 1000000;
 }
 
 static void conn_event(struct conn *c, uint32_t events)
@@ -424,62 +410,7 @@ static void conn_event(struct conn *c, uint32_t events)
         conn_close(c);
     buf_putc(&c->body, '\0');
     c->body.len--;
-    on_response(u, c->parser.status_code, c->body.data, c->body.len);
-}
-
-/* ----------------------------------------------------------- report --- */
-
-static void progress(int64_t now, int64_t t0)
-{
-    fprintf(stderr, "%6.1fs users %llu/%d sent/s %llu delivered/s %llu p50 %.1f ms p99 %.1f ms "
-                    "errors http %llu bayeux %llu\n",
-            (double)(now - t0) / 1e6, (unsigned long long)st.connected, opt.users,
-            (unsigned long long)st.sec_sent, (unsigned long long)st.sec_recv,
-            (double)hist_quantile(&st.sec, 0.5) / 1000, (double)hist_quantile(&st.sec, 0.99) / 1000,
-            (unsigned long long)st.http_err, (unsigned long long)st.bayeux_err);
-    st.sec_sent = st.sec_recv = 0;
-    hist_reset(&st.sec);
-}
-
-static void report(void)
-{
-    uint64_t lost = 0, dup = 0;
-    for (uint32_t i = 0; i < max_msgs && (int64_t)i < (int64_t)st.sent; i++) {
-        if (recv_count[i] < want_count[i])
-            lost += want_count[i] - recv_count[i];
-        else
-            dup += recv_count[i] - want_count[i];
-    }
-    double secs = (double)(st.send_end - st.send_start) / 1e6;
-    double p50a = (double)hist_quantile(&st.first_third, 0.5), p50z = (double)hist_quantile(&st.last_third, 0.5);
-    bool steady = st.last_third.n == 0 || p50z <= 2.0 * (p50a > 1000 ? p50a : 1000);
-    const hist_t *h = &st.all;
-    char line[1024];
-    snprintf(line, sizeof line,
-             "{\"users\":%d,\"rooms\":%d,\"interval_ms\":%ld,\"burst\":%d,\"size\":%d,"
-             "\"sent\":%llu,\"expected\":%llu,\"received\":%llu,\"lost\":%llu,\"duplicates\":%llu,"
-             "\"sent_per_s\":%.0f,\"delivered_per_s\":%.0f,"
-             "\"latency_ms\":{\"min\":%.2f,\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"p999\":%.2f,\"max\":%.2f},"
-             "\"http_errors\":%llu,\"bayeux_errors\":%llu,\"handshakes\":%llu,\"skipped_bursts\":%llu,\"steady\":%s}",
-             opt.users, opt.rooms, opt.interval_ms, opt.burst, opt.size,
-             (unsigned long long)st.sent, (unsigned long long)st.expected,
-             (unsigned long long)st.received, (unsigned long long)lost, (unsigned long long)dup,
-             secs > 0 ? (double)st.sent / secs : 0, secs > 0 ? (double)st.received / secs : 0,
-             (double)h->min_us / 1000, (double)hist_quantile(h, .5) / 1000,
-             (double)hist_quantile(h, .9) / 1000, (double)hist_quantile(h, .99) / 1000,
-             (double)hist_quantile(h, .999) / 1000, (double)h->max_us / 1000,
-             (unsigned long long)st.http_err, (unsigned long long)st.bayeux_err,
-             (unsigned long long)st.handshakes, (unsigned long long)st.skipped, steady ? "true" : "false");
-    printf("%s\n", line);
-    if (opt.json) {
-        FILE *f = fopen(opt.json, "w");
-        if (f) {
-            fprintf(f, "%s\n", line);
-            fclose(f);
-        } else {
-            fprintf(stderr, "bayeux-load: cannot write %s: %s\n", opt.json, strerror(errno));
-        }
-    }
+    on_response(u, c->parser.status_code, c->body.data);
 }
 
 /* ------------------------------------------------------------- main --- */
@@ -500,9 +431,12 @@ static void usage(FILE *out)
         "  --duration S       how long to publish                   [30]\n"
         "  --sources N        spread connections over 127.0.0.1..N  [1]\n"
         "  --publishers N     publish connections (a burst is one batch on one) [4]\n"
+        "  --procs N          worker processes sharing the users    [1]\n"
+        "  --steady-factor F  steady if p50 of the last third <= F x the first's [2]\n"
         "  --json FILE        also write the summary there\n"
         "  --help             this help\n\n"
-        "A progress line goes to stderr every second; the summary (JSON) to stdout.\n");
+        "A progress line goes to stderr every second; the summary (JSON) to stdout.\n"
+        "Exit status: 0 done, 1 users could not connect or a worker died, 2 bad options.\n");
 }
 
 static int parse_url(const char *url)
@@ -525,11 +459,21 @@ static int parse_args(int argc, char **argv)
         { "url", 1, 0, 'u' }, { "users", 1, 0, 'n' }, { "rooms", 1, 0, 'r' }, { "ramp", 1, 0, 'R' },
         { "interval", 1, 0, 'i' }, { "burst", 1, 0, 'b' }, { "size", 1, 0, 's' },
         { "duration", 1, 0, 'd' }, { "sources", 1, 0, 'S' }, { "publishers", 1, 0, 'p' },
+        { "procs", 1, 0, 'P' }, { "steady-factor", 1, 0, 'f' },
         { "json", 1, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
-        long v = optarg ? strtol(optarg, NULL, 10) : 0;
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "", o, &li)) != -1) {
+        char *end = NULL;
+        long v = 0;
+        if (optarg && c != 'u' && c != 'j' && c != 'f') {
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end) {
+                fprintf(stderr, "bayeux-load: --%s needs a whole number, not '%s'\n", o[li].name, optarg);
+                return -1;
+            }
+        }
         switch (c) {
         case 'u': if (parse_url(optarg) < 0) { fprintf(stderr, "bayeux-load: bad --url (need http://IPv4:PORT/path)\n"); return -1; } break;
         case 'n': opt.users = (int)v; break;
@@ -541,14 +485,22 @@ static int parse_args(int argc, char **argv)
         case 'd': opt.duration_s = v; break;
         case 'S': opt.sources = (int)v; break;
         case 'p': opt.publishers = (int)v; break;
+        case 'P': opt.procs = (int)v; break;
+        case 'f': opt.steady_factor = strtod(optarg, &end); if (*end) opt.steady_factor = 0; break;
         case 'j': opt.json = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "bayeux-load: unexpected argument '%s'; see --help\n", argv[optind]);
+        return -1;
+    }
     if (opt.users < 1 || opt.rooms < 1 || opt.ramp < 1 || opt.interval_ms < 1 || opt.burst < 1 ||
         opt.size < 1 || opt.duration_s < 1 || opt.sources < 1 || opt.sources > 254 ||
-        opt.publishers < 1 || opt.users > 1000000 || opt.rooms > 100000) {
+        opt.publishers < 1 || opt.users > 1000000 || opt.rooms > 100000 || opt.procs < 1 ||
+        opt.procs > LOAD_MAX_PROCS || opt.procs > opt.users || opt.steady_factor < 1 ||
+        opt.duration_s > 86400 || opt.burst > 100000) {
         fprintf(stderr, "bayeux-load: option out of range; see --help\n");
         return -1;
     }
@@ -558,6 +510,186 @@ static int parse_args(int argc, char **argv)
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) { (void)sig; interrupted = 1; }
 
+/* Sets up this worker's users: receivers idx = worker_no, worker_no+procs,
+ * ...; worker 0 also holds the poller and the publish connections. */
+static void worker_setup(void)
+{
+    nreceivers = (opt.users - worker_no + opt.procs - 1) / opt.procs;
+    nusers = nreceivers + (worker_no == 0 ? 1 + opt.publishers : 0);
+    users = xcalloc((size_t)nusers, sizeof *users);
+    for (int i = 0; i < nusers; i++) {
+        struct user *u = &users[i];
+        u->idx = i < nreceivers ? worker_no + i * opt.procs : opt.users + (i - nreceivers);
+        u->c.fd = -1;
+        u->c.u = u;
+        u->role = i < nreceivers ? RECEIVER : i == nreceivers ? POLLER : PUBLISHER;
+        u->room = u->idx % opt.rooms;
+        u->phase = u->role == PUBLISHER ? P_IDLE : P_HANDSHAKE;
+    }
+    if (worker_no == 0) {
+        poller = &users[nreceivers];
+        user_next(poller);
+    }
+}
+
+/* The parent's part of a loop turn: publishing, progress, deciding the end.
+ * Returns 0 to go on, 1 when the run is over, -1 when it failed. */
+static int parent_turn(int64_t now, int64_t t0, uint64_t bursts)
+{
+    static uint64_t burst_no, last_recv;
+    static int64_t next_progress, quiet_since;
+    if (!next_progress)
+        next_progress = t0 + 1000000;
+    int64_t start = atomic_load(&shm->send_start);
+    if (!start && atomic_load(&shm->connected) == (uint64_t)opt.users && poller->phase == P_CONNECT) {
+        start = now;
+        atomic_store(&shm->send_end, now + opt.duration_s * 1000000);
+        atomic_store(&shm->send_start, start);
+    }
+    int64_t end = atomic_load(&shm->send_end);
+    /* open loop: burst i goes out at start + i x interval, whatever the server does */
+    while (start && now < end && burst_no < bursts &&
+           start + (int64_t)burst_no * opt.interval_ms * 1000 <= now) {
+        publish_burst((uint32_t)(burst_no * (uint64_t)opt.burst));
+        burst_no++;
+    }
+    if (now >= next_progress) {
+        load_progress(now, t0);
+        next_progress += 1000000;
+    }
+    for (int k = 1; k < opt.procs; k++)
+        if (waitpid(shm->w[k].pid, NULL, WNOHANG) == shm->w[k].pid) {
+            fprintf(stderr, "bayeux-load: worker %d (pid %d) died\n", k, (int)shm->w[k].pid);
+            shm->w[k].pid = 0;
+            return -1;
+        }
+    if (start && now >= end) {
+        /* after sending: wait for the rest, at most 10 s without progress */
+        uint64_t recv = load_received_total();
+        if (recv >= atomic_load(&shm->expected))
+            return 1;
+        if (recv != last_recv || !quiet_since) {
+            last_recv = recv;
+            quiet_since = now;
+        } else if (now - quiet_since > 10000000) {
+            return 1;
+        }
+    }
+    /* nobody connects within a minute beyond the ramp: give up rather than hang */
+    if (!start && now - t0 > 60000000 + (int64_t)opt.users * 1000000 / opt.ramp) {
+        fprintf(stderr, "bayeux-load: only %llu of %d users connected; giving up\n",
+                (unsigned long long)atomic_load(&shm->connected), opt.users);
+        return -1;
+    }
+    return 0;
+}
+
+/* At the end every session says /meta/disconnect on a fresh connection, as
+ * a leaving client does, so the server frees its held polls and sessions at
+ * once instead of after its timeout (the next run of a sweep starts clean).
+ * At most DRAIN_INFLIGHT at a time, for at most 10 s; then every connection
+ * is closed. */
+#define DRAIN_INFLIGHT 500
+
+static void worker_drain(void)
+{
+    int next = 0, inflight = 0;
+    int64_t end = load_now_us() + 10000000;
+    struct epoll_event evs[512];
+    for (;;) {
+        while (inflight < DRAIN_INFLIGHT && next < nusers) {
+            struct user *u = &users[next++];
+            conn_close(&u->c);   /* its held connect is answered when the session ends */
+            u->c.busy = false;
+            if (u->role == PUBLISHER || !u->client_id[0]) {
+                u->phase = P_DONE;
+                continue;
+            }
+            u->phase = P_DISCONNECT;
+            user_next(u);
+            if (u->c.busy)
+                inflight++;
+            else
+                u->phase = P_DONE;
+        }
+        if (next >= nusers && inflight == 0)
+            break;
+        if (load_now_us() >= end)
+            break;
+        int n = epoll_wait(ep, evs, 512, 5);
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            bool saying = c->u->phase == P_DISCONNECT;
+            conn_event(c, evs[i].events);
+            if (saying && c->u->phase == P_DONE)
+                inflight--;
+        }
+    }
+    for (int i = 0; i < nusers; i++) {
+        conn_close(&users[i].c);
+        if (users[i].role == RECEIVER && users[i].got == 0)
+            COUNT(silent);
+    }
+}
+
+/* One worker's event loop. Returns the parent's verdict (0 done, -1 failed);
+ * other workers run until the parent sets stop. */
+static int worker_run(int64_t t0, uint64_t bursts)
+{
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        perror("bayeux-load: epoll_create1");
+        return -1;
+    }
+    worker_setup();
+    int started = 0, verdict = 0;
+    int64_t next_scan = 0, next_tick = t0 + 1000000;
+    struct epoll_event evs[512];
+    while (!interrupted && !atomic_load(&shm->stop)) {
+        int n = epoll_wait(ep, evs, 512, 5);
+        for (int i = 0; i < n; i++)
+            conn_event(evs[i].data.ptr, evs[i].events);
+        int64_t now = load_now_us();
+        /* ramp-up: this worker's share of --ramp */
+        int due = (int)((now - t0) * opt.ramp / opt.procs / 1000000) + 1;
+        while (started < nreceivers && started < due)
+            user_next(&users[started++]);
+        /* advice intervals and retries: a scan every 5 ms is precise enough */
+        if (now >= next_scan) {
+            next_scan = now + 5000;
+            for (int i = 0; i < nusers; i++) {
+                struct user *u = &users[i];
+                if (u->resend_at_us && u->resend_at_us <= now && !u->c.busy) {
+                    u->resend_at_us = 0;
+                    user_next(u);
+                }
+            }
+        }
+        if (now >= next_tick) {
+            load_worker_tick(me);
+            next_tick += 1000000;
+        }
+        if (worker_no == 0 && (verdict = parent_turn(now, t0, bursts)) != 0)
+            break;
+    }
+    worker_drain();
+    return verdict < 0 ? -1 : 0;
+}
+
+/* Raises the open-files limit to the hard limit: every user holds a socket. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    long per_proc = (opt.users + opt.procs - 1) / opt.procs + opt.publishers + 16;
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)per_proc > rl.rlim_cur)
+        fprintf(stderr, "bayeux-load: warning: %ld connections per process exceed the open-files "
+                        "limit %llu; use more --procs\n", per_proc, (unsigned long long)rl.rlim_cur);
+}
+
 int main(int argc, char **argv)
 {
     if (parse_args(argc, argv) < 0)
@@ -565,89 +697,55 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    nusers = opt.users + 1 + opt.publishers;
-    users = xcalloc((size_t)nusers, sizeof *users);
-    room_members = xcalloc((size_t)opt.rooms, sizeof *room_members);
+    raise_nofile();
     uint64_t bursts = (uint64_t)(opt.duration_s * 1000 / opt.interval_ms) + 1;
-    max_msgs = (uint32_t)(bursts * (uint64_t)opt.burst);
-    recv_count = xcalloc(max_msgs, sizeof *recv_count);
-    want_count = xcalloc(max_msgs, sizeof *want_count);
-    sent_at = xcalloc(max_msgs, sizeof *sent_at);
-    hist_reset(&st.all);
-    for (int i = 0; i < nusers; i++) {
-        struct user *u = &users[i];
-        u->idx = i;
-        u->c.fd = -1;
-        u->c.u = u;
-        u->role = i < opt.users ? RECEIVER : i == opt.users ? POLLER : PUBLISHER;
-        u->room = i % opt.rooms;
-        u->phase = u->role == PUBLISHER ? P_IDLE : P_HANDSHAKE;
+    if (bursts * (uint64_t)opt.burst > UINT32_MAX / 2) {
+        fprintf(stderr, "bayeux-load: too many messages (duration / interval x burst); see --help\n");
+        return 2;
     }
-    poller = &users[opt.users];
-    user_next(poller);
-
-    int64_t t0 = now_us(), next_progress = t0 + 1000000, last_progress_recv = 0;
-    int started = 0;
-    uint64_t burst_no = 0;
-    int64_t quiet_since = 0;
-    struct epoll_event evs[512];
-    while (!interrupted) {
-        int n = epoll_wait(ep, evs, 512, 5);
-        for (int i = 0; i < n; i++)
-            conn_event(evs[i].data.ptr, evs[i].events);
-        int64_t now = now_us();
-        /* ramp-up */
-        int due = (int)((now - t0) * opt.ramp / 1000000) + 1;
-        while (started < opt.users && started < due)
-            user_next(&users[started++]);
-        /* advice intervals and retries */
-        for (int i = 0; i < nusers; i++) {
-            struct user *u = &users[i];
-            if (u->resend_at_us && u->resend_at_us <= now && !u->c.busy) {
-                u->resend_at_us = 0;
-                user_next(u);
-            }
+    load_shared_create((uint32_t)(bursts * (uint64_t)opt.burst));
+    snprintf(publisher_name, sizeof publisher_name, "load-publisher-%d", (int)getpid());
+    int64_t t0 = load_now_us();
+    fflush(stdout);
+    fflush(stderr);
+    for (int k = 1; k < opt.procs; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("bayeux-load: fork");
+            atomic_store(&shm->stop, 1);
+            opt.procs = k;   /* only these exist */
+            break;
         }
-        /* open-loop publishing once everyone is in */
-        if (!st.send_start && started == opt.users && st.connected == (uint64_t)opt.users &&
-            poller->phase == P_CONNECT)
-            st.send_start = now, st.send_end = now + opt.duration_s * 1000000;
-        if (st.send_start && now < st.send_end) {
-            while (st.send_start + (int64_t)burst_no * opt.interval_ms * 1000 <= now && burst_no < bursts) {
-                publish_burst((uint32_t)(burst_no * (uint64_t)opt.burst));
-                burst_no++;
-            }
+        if (pid == 0) {
+            worker_no = k;
+            me = &shm->w[k];
+            srand((unsigned)getpid());
+            worker_run(t0, bursts);
+            atomic_store(&me->exited, 1);
+            _exit(0);
         }
-        if (now >= next_progress) {
-            progress(now, t0);
-            next_progress += 1000000;
-        }
-        /* after sending: wait for the rest, at most 10 s without progress */
-        if (st.send_start && now >= st.send_end) {
-            if (st.received >= st.expected)
-                break;
-            if ((int64_t)st.received != last_progress_recv) {
-                last_progress_recv = (int64_t)st.received;
-                quiet_since = now;
-            } else if (quiet_since && now - quiet_since > 10000000) {
-                break;
-            } else if (!quiet_since) {
-                quiet_since = now;
-            }
-        }
-        /* nobody connects within a minute: give up rather than hang */
-        if (!st.send_start && now - t0 > 60000000 + (int64_t)opt.users * 1000000 / opt.ramp) {
-            fprintf(stderr, "bayeux-load: only %llu of %d users connected; giving up\n",
-                    (unsigned long long)st.connected, opt.users);
-            report();
-            return 1;
-        }
+        shm->w[k].pid = pid;
     }
-    if (!st.send_end || st.send_end > now_us())
-        st.send_end = now_us();
-    report();
-    for (int i = 0; i < nusers; i++)
-        conn_close(&users[i].c);
-    return 0;
+    me = &shm->w[0];
+    shm->w[0].pid = getpid();
+    int rc = atomic_load(&shm->stop) ? -1 : worker_run(t0, bursts);
+    atomic_store(&shm->stop, 1);
+    for (int k = 1; k < opt.procs; k++) {
+        if (shm->w[k].pid > 0 && waitpid(shm->w[k].pid, NULL, 0) < 0)
+            perror("bayeux-load: waitpid");
+        if (!atomic_load(&shm->w[k].exited))
+            rc = -1;   /* its counts are incomplete: the summary says so by the exit status */
+    }
+    int64_t end = atomic_load(&shm->send_end), now = load_now_us();
+    if (!end || end > now)
+        atomic_store(&shm->send_end, now);
+    if (!atomic_load(&shm->send_start))
+        atomic_store(&shm->send_start, now);
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    double cpu = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+                 (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e6;
+    load_report(cpu);
+    return rc < 0 ? 1 : 0;
 }

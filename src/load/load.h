@@ -1,0 +1,95 @@
+/* load: what the worker processes of bayeux-load share — the options, and
+ * one MAP_SHARED region of counters that every worker updates and the first
+ * worker (the parent, which also publishes) reads to print progress and the
+ * summary.
+ *
+ * Processes: --procs workers forked from one parent; each worker has one
+ * thread. Everything in struct load_shared is either an atomic (updated by
+ * any worker) or written by exactly one worker (its struct load_worker slot,
+ * and want_count[] by the publishing parent). Histograms of a slot are read
+ * by the parent only after that worker has exited, except the per-second
+ * histogram, which is handed over under a sequence counter.
+ * Latency is measured with CLOCK_MONOTONIC, which every process of the host
+ * shares: sender and receivers need not be one process.
+ */
+#ifndef BAYEUX_LOAD_LOAD_H
+#define BAYEUX_LOAD_LOAD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "load/histogram.h"
+
+#define LOAD_MAX_PROCS 64
+
+struct load_options {
+    char host[64];
+    int port;
+    char path[256];
+    int users, rooms, ramp, burst, size, sources, publishers, procs;
+    long interval_ms, duration_s;
+    double steady_factor;   /* steady: p50 of the last third <= factor x the first's */
+    const char *json;
+};
+
+extern struct load_options opt;
+
+/* One worker's counters and histograms, written by that worker alone. */
+struct load_worker {
+    _Atomic uint64_t received, http_err, bayeux_err, handshakes, gave_up;
+    _Atomic uint64_t silent;            /* receivers that got no delivery at all */
+    _Atomic uint64_t sec_recv;          /* deliveries in the current second */
+    _Atomic uint32_t sec_seq;           /* odd while last_sec is being written */
+    hist_t last_sec;                    /* latencies of the last whole second */
+    hist_t sec;                         /* the current second (worker-private) */
+    hist_t all, first_third, last_third;
+    pid_t pid;
+    _Atomic int exited;
+};
+
+struct load_shared {
+    _Atomic int64_t send_start, send_end;   /* µs, 0 = not yet publishing */
+    _Atomic int stop;                       /* set by the parent: all workers end */
+    _Atomic uint64_t connected;             /* receivers in P_CONNECT, all workers */
+    _Atomic uint64_t sent, expected, skipped, sec_sent;
+    uint32_t max_msgs;
+    struct load_worker w[LOAD_MAX_PROCS];
+    _Atomic int *room_members;              /* [rooms]: receivers connected per room */
+    _Atomic uint32_t *recv_count;           /* [max_msgs]: deliveries per message id */
+    uint32_t *want_count;                   /* [max_msgs]: room members at send time */
+};
+
+extern struct load_shared *shm;
+
+int64_t load_now_us(void);
+
+/* Maps the shared region for opt (before forking). Aborts on failure. */
+void load_shared_create(uint32_t max_msgs);
+
+/* ----------------------------------------------------- accounting --- */
+
+/* A chat text "t=<µs> i=<id> ..." delivered to a receiver of worker w.
+ * Returns false when the text is not one of ours (counted nowhere). */
+bool load_count_delivery(struct load_worker *w, const char *chat);
+
+/* A message id goes to `room`: records who should get it. */
+void load_count_send(uint32_t id, int room);
+
+/* Once a second in every worker: hands the second's histogram over. */
+void load_worker_tick(struct load_worker *w);
+
+/* Total deliveries so far, over every worker. */
+uint64_t load_received_total(void);
+
+/* ------------------------------------------------------- reporting --- */
+
+/* The progress line (stderr) of the second that just ended. Parent only. */
+void load_progress(int64_t now, int64_t t0);
+
+/* The JSON summary to stdout (and --json FILE) after every worker has
+ * exited. cpu_s: user+system seconds of all workers. */
+void load_report(double cpu_s);
+
+#endif
