@@ -60,6 +60,8 @@ struct conn {
     http_parser parser;
     buf_t body;
     bool done, keep_alive;
+    bool reused;               /* an earlier response came on this connection */
+    size_t got;                /* response bytes of the request in flight */
     struct user *u;
 };
 
@@ -159,9 +161,24 @@ static int conn_open(struct conn *c)
         return -1;
     }
     c->fd = fd;
+    c->reused = false;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     return 0;
+}
+
+/* (Re)starts writing c->out from its first byte with a fresh parser. */
+static void conn_start(struct conn *c)
+{
+    c->out_off = 0;
+    c->busy = true;
+    c->done = false;
+    c->got = 0;
+    buf_reset(&c->body);
+    http_parser_init(&c->parser, HTTP_RESPONSE);
+    c->parser.data = c;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* Starts one POST of body on the user's connection. */
@@ -180,14 +197,7 @@ static void send_json(struct user *u, const char *body, size_t len)
         buf_printf(&c->out, "Cookie: BAYEUX_BROWSER=%s\r\n", u->cookie);
     buf_puts(&c->out, "\r\n");
     buf_append(&c->out, body, len);
-    c->out_off = 0;
-    c->busy = true;
-    c->done = false;
-    buf_reset(&c->body);
-    http_parser_init(&c->parser, HTTP_RESPONSE);
-    c->parser.data = c;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+    conn_start(c);
 }
 
 /* -------------------------------------------------------- the protocol --- */
@@ -394,10 +404,24 @@ static void conn_event(struct conn *c, uint32_t events)
     ssize_t n = read(c->fd, chunk, sizeof chunk);
     if (n < 0 && errno == EAGAIN)
         return;
+    if (n <= 0 && !c->busy) {
+        conn_close(c);    /* an idle keep-alive connection the server closed */
+        return;
+    }
+    if (n <= 0 && c->reused && c->got == 0) {
+        /* the server closed a kept-alive connection as the request went out,
+         * before answering: send it again on a new one, as HTTP clients do */
+        conn_close(c);
+        if (conn_open(c) == 0) {
+            conn_start(c);
+            return;
+        }
+    }
     if (n <= 0) {
         conn_failed(u);   /* closed before the response was complete */
         return;
     }
+    c->got += (size_t)n;
     size_t used = http_parser_execute(&c->parser, &parser_settings, chunk, (size_t)n);
     if (c->parser.http_errno != HPE_OK || used != (size_t)n) {
         conn_failed(u);
@@ -406,7 +430,9 @@ static void conn_event(struct conn *c, uint32_t events)
     if (!c->done)
         return;
     c->busy = false;
-    if (!c->keep_alive)
+    if (c->keep_alive)
+        c->reused = true;
+    else
         conn_close(c);
     buf_putc(&c->body, '\0');
     c->body.len--;
