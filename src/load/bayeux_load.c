@@ -39,8 +39,8 @@
 
 struct load_options opt = {
     .host = "127.0.0.1", .port = 8080, .path = "/cometd", .users = 100, .rooms = 10, .ramp = 1000,
-    .burst = 10, .size = 50, .sources = 1, .publishers = 4, .procs = 1, .interval_ms = 1000,
-    .duration_s = 30, .steady_factor = 2.0, .json = NULL,
+    .burst = 10, .size = 50, .sources = 1, .publishers = 64, .procs = 1, .interval_ms = 1000,
+    .duration_s = 30, .steady_factor = 2.0, .steady_floor_ms = 25, .json = NULL,
 };
 
 #define COUNT(field) atomic_fetch_add_explicit(&me->field, 1, memory_order_relaxed)
@@ -308,6 +308,12 @@ static void on_response(struct user *u, int status, const char *body)
         COUNT(gave_up);
         return;
     }
+    if (next == GO_ON && !ok && u->phase != P_CONNECT) {
+        /* a refused handshake, subscribe or join: try again in a second,
+         * not in a tight loop against a server that says no */
+        u->resend_at_us = load_now_us() + 1000000;
+        return;
+    }
     if (next == REHANDSHAKE) {
         user_disconnected(u);
         u->phase = P_HANDSHAKE;
@@ -456,9 +462,11 @@ static void usage(FILE *out)
         "  --size BYTES       chat payload size                     [50]\n"
         "  --duration S       how long to publish                   [30]\n"
         "  --sources N        spread connections over 127.0.0.1..N  [1]\n"
-        "  --publishers N     publish connections (a burst is one batch on one) [4]\n"
+        "  --publishers N     publish connections at most, opened as needed;\n"
+        "                     a burst is one batch on a free one   [64]\n"
         "  --procs N          worker processes sharing the users    [1]\n"
         "  --steady-factor F  steady if p50 of the last third <= F x the first's [2]\n"
+        "  --steady-floor MS  ... or <= F x this floor (noise at low latency) [25]\n"
         "  --json FILE        also write the summary there\n"
         "  --help             this help\n\n"
         "A progress line goes to stderr every second; the summary (JSON) to stdout.\n"
@@ -485,7 +493,7 @@ static int parse_args(int argc, char **argv)
         { "url", 1, 0, 'u' }, { "users", 1, 0, 'n' }, { "rooms", 1, 0, 'r' }, { "ramp", 1, 0, 'R' },
         { "interval", 1, 0, 'i' }, { "burst", 1, 0, 'b' }, { "size", 1, 0, 's' },
         { "duration", 1, 0, 'd' }, { "sources", 1, 0, 'S' }, { "publishers", 1, 0, 'p' },
-        { "procs", 1, 0, 'P' }, { "steady-factor", 1, 0, 'f' },
+        { "procs", 1, 0, 'P' }, { "steady-factor", 1, 0, 'f' }, { "steady-floor", 1, 0, 'F' },
         { "json", 1, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
     };
     int c, li = 0;
@@ -512,6 +520,7 @@ static int parse_args(int argc, char **argv)
         case 'S': opt.sources = (int)v; break;
         case 'p': opt.publishers = (int)v; break;
         case 'P': opt.procs = (int)v; break;
+        case 'F': opt.steady_floor_ms = v; break;
         case 'f': opt.steady_factor = strtod(optarg, &end); if (*end) opt.steady_factor = 0; break;
         case 'j': opt.json = optarg; break;
         case 'h': usage(stdout); exit(0);
@@ -526,7 +535,8 @@ static int parse_args(int argc, char **argv)
         opt.size < 1 || opt.duration_s < 1 || opt.sources < 1 || opt.sources > 254 ||
         opt.publishers < 1 || opt.users > 1000000 || opt.rooms > 100000 || opt.procs < 1 ||
         opt.procs > LOAD_MAX_PROCS || opt.procs > opt.users || opt.steady_factor < 1 ||
-        opt.duration_s > 86400 || opt.burst > 100000) {
+        opt.duration_s > 86400 || opt.burst > 100000 || opt.steady_floor_ms < 0 ||
+        opt.publishers > 10000) {
         fprintf(stderr, "bayeux-load: option out of range; see --help\n");
         return -1;
     }

@@ -30,7 +30,8 @@ struct load_options {
     char path[256];
     int users, rooms, ramp, burst, size, sources, publishers, procs;
     long interval_ms, duration_s;
-    double steady_factor;   /* steady: p50 of the last third <= factor x the first's */
+    double steady_factor;   /* steady: p50 of the last third <= factor x the first's, */
+    long steady_floor_ms;   /* ... or <= factor x this floor */
     const char *json;
 };
 

@@ -167,8 +167,9 @@ void load_report(double cpu_s)
     }
     double secs = (double)(atomic_load(&shm->send_end) - atomic_load(&shm->send_start)) / 1e6;
     double p50a = (double)hist_quantile(&first, 0.5), p50z = (double)hist_quantile(&last, 0.5);
-    /* a floor of 1 ms: sub-millisecond medians doubling is noise, not a trend */
-    bool steady = last.n == 0 || p50z <= opt.steady_factor * (p50a > 1000 ? p50a : 1000);
+    /* the floor: a median going from 3 to 8 ms is noise, not a trend */
+    double floor_us = (double)opt.steady_floor_ms * 1000;
+    bool steady = last.n == 0 || p50z <= opt.steady_factor * (p50a > floor_us ? p50a : floor_us);
 
     buf_t b = BUF_INIT;
     buf_printf(&b, "{\"users\":%d,\"rooms\":%d,\"interval_ms\":%ld,\"burst\":%d,\"size\":%d,\"procs\":%d,"
@@ -184,13 +185,13 @@ void load_report(double cpu_s)
     buf_putc(&b, ',');
     json_latency(&b, "last_third_ms", &last);
     buf_printf(&b, ",\"http_errors\":%llu,\"bayeux_errors\":%llu,\"handshakes\":%llu,"
-                   "\"users_gave_up\":%llu,\"users_without_deliveries\":%llu,\"skipped_bursts\":%llu,\"steady\":%s,\"steady_factor\":%.2f,"
+                   "\"users_gave_up\":%llu,\"users_without_deliveries\":%llu,\"skipped_bursts\":%llu,\"steady\":%s,\"steady_factor\":%.2f,\"steady_floor_ms\":%ld,"
                    "\"load_cpu_s\":%.2f,\"load_cpu_us_per_delivery\":%.2f}",
                (unsigned long long)SUM(http_err), (unsigned long long)SUM(bayeux_err),
                (unsigned long long)SUM(handshakes), (unsigned long long)SUM(gave_up),
                (unsigned long long)SUM(silent),
                (unsigned long long)atomic_load(&shm->skipped), steady ? "true" : "false",
-               opt.steady_factor, cpu_s, received ? cpu_s * 1e6 / (double)received : 0);
+               opt.steady_factor, opt.steady_floor_ms, cpu_s, received ? cpu_s * 1e6 / (double)received : 0);
     printf("%s\n", b.data);
     fflush(stdout);
     if (opt.json) {
