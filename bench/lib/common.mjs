@@ -30,6 +30,9 @@ export const CLK_TCK = 100;
 // AsyncRequestWorkerFactor 0.5 ran clean (--apache-* options to change).
 export const APACHE = { threadsPerChild: 25, threadsPerUser: 2, asyncFactor: 0.5, keepAlive: true };
 
+/** Extra lines for the bayeux target's lighttpd.conf (--lighttpd-conf, repeatable). */
+export const LIGHTTPD_EXTRA = [];
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now();
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, sleep, now, die, log,
+    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, LIGHTTPD_EXTRA, sleep, now, die, log,
 } from './common.mjs';
 
 // ----------------------------------------------- processes we started ---

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, sleep, now, die, log,
+    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, LIGHTTPD_EXTRA, sleep, now, die, log,
 } from './common.mjs';
 import {
     groups, killGroup, killAllGroupsSync, spawnGroup, stopGroup, procStat, allProcs, groupPids, statusKiB, pssKiB, hostIdle, waitHostQuiet, fdCount, sample, sampleTarget, freePort, isListening, waitListening, Client, flushRooms,
@@ -48,6 +48,13 @@ export function best(steps, limit) {
     return b;
 }
 
+/** Server CPU (all its processes, the whole step: connecting, publishing,
+ * disconnecting) per delivered message of a step, in µs. */
+export function cpuPerDelivery(step) {
+    if (!step || !step.received) return null;
+    return +(((step.server_cpu_s || 0) + (step.responder_cpu_s || 0)) * 1e6 / step.received).toFixed(1);
+}
+
 export const csvField = (v) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 export const csvLine = (a) => a.map(csvField).join(',');
 
@@ -58,7 +65,8 @@ export function perUser(loaded, base, users) {
 export function writeReports(o, runs, wallS) {
     const cells = cellsFromRuns(runs);
     const matrix = [['target', 'users', 'rooms', 'best_rate_p99_250', 'p50_at_250', 'p99_at_250', 'interval_at_250',
-        'best_rate_p99_1000', 'p50_at_1000', 'p99_at_1000', 'interval_at_1000', 'steps', 'stop_reason']];
+        'best_rate_p99_1000', 'p50_at_1000', 'p99_at_1000', 'interval_at_1000', 'steps', 'stop_reason',
+        'server_cpu_us_per_delivery_at_250', 'load_cpu_us_per_delivery_at_250']];
     const memory = [['target', 'users', 'rooms', 'server_kib_per_user', 'responder_kib_per_user', 'total_kib_per_user',
         'total_pss_kib_per_user', 'server_procs', 'server_rss_base_kib', 'server_rss_loaded_kib',
         'responder_rss_base_kib', 'responder_rss_loaded_kib', 'open_files_added']];
@@ -67,7 +75,7 @@ export function writeReports(o, runs, wallS) {
         matrix.push([c.target, c.users, c.rooms,
             b250?.delivered_per_s, b250?.latency_ms.p50, b250?.latency_ms.p99, b250?.interval,
             b1000?.delivered_per_s, b1000?.latency_ms.p50, b1000?.latency_ms.p99, b1000?.interval,
-            c.steps.length, c.stop]);
+            c.steps.length, c.stop, cpuPerDelivery(b250), b250?.load_cpu_us_per_delivery]);
         const m = c.memory;
         if (m) {
             const sv = perUser(m.server_rss_loaded_kib, m.server_rss_base_kib, c.users);
@@ -210,6 +218,15 @@ export function summaryMarkdown(o, runs, matrix, memory, wallS) {
             fmtRate(r[7]), r[7] == null ? '' : `${fmtMs(r[8])} / ${fmtMs(r[9])}`, r[11], r[12]]);
     }
     md += mdTable(mt);
+    md += '\n## CPU per delivered message\n\nAt the step of the p99 ≤ 250 ms figure: CPU time of the server side (lighttpd or Apache ' +
+        'processes and the responder, or the node process) and of the load generator over the whole step (connecting, ' +
+        'publishing, disconnecting), divided by the messages delivered.\n\n';
+    const ct = [['server', 'users', 'rooms', 'msg/s', 'server µs/msg', 'load generator µs/msg']];
+    for (const r of matrix.slice(1)) {
+        if (r[3] == null) continue;
+        ct.push([r[0], fmtRate(r[1]), fmtRate(r[2]), fmtRate(r[3]), r[13] ?? '', r[14] ?? '']);
+    }
+    md += mdTable(ct);
     md += '\n## Memory per held user\n\nRSS growth from the fresh server to all users holding a long-poll, divided by the users ' +
         '(server: lighttpd processes summed, Apache processes summed, or the node process; responder: bayeux-fcgi). ' +
         'PSS counts pages shared between processes once.\n\n';

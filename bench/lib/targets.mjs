@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, sleep, now, die, log,
+    HERE, ROOT, RESPONDER, LOAD, LIGHTTPD, APACHE2, APACHE_MODDIR, ALL_SERVERS, APACHE_MAX_USERS, USERS_PER_LIGHTTPD_WORKER, USERS_PER_LOAD_PROC, RESPONDER_ARGS, CLK_TCK, APACHE, LIGHTTPD_EXTRA, sleep, now, die, log,
 } from './common.mjs';
 import {
     groups, killGroup, killAllGroupsSync, spawnGroup, stopGroup, procStat, allProcs, groupPids, statusKiB, pssKiB, hostIdle, waitHostQuiet, fdCount, sample, sampleTarget, freePort, isListening, waitListening, Client, flushRooms,
@@ -56,6 +56,7 @@ server.max-connections = 9000
 server.listen-backlog = 4096
 server.max-keep-alive-idle = 60
 server.max-keep-alive-requests = 1000000
+${LIGHTTPD_EXTRA.join('\n')}
 fastcgi.server = ( "/cometd" => ((
     "bin-path" => ${q([RESPONDER, ...RESPONDER_ARGS].join(' '))},
     "socket" => ${q(path.join(dir, 'bayeux.sock'))},
@@ -83,7 +84,8 @@ fastcgi.server = ( "/cometd" => ((
     const responderPid = classify().responder[0].pid;
     return {
         url: `http://127.0.0.1:${port}/cometd`,
-        info: { lighttpd_workers: workers, responder_args: RESPONDER_ARGS.join(' ') },
+        info: { lighttpd_workers: workers, responder_args: RESPONDER_ARGS.join(' '),
+            ...(LIGHTTPD_EXTRA.length ? { lighttpd_conf: LIGHTTPD_EXTRA.join('; ') } : {}) },
         classify,
         check() {
             if (child.exitInfo) return `lighttpd exited ${JSON.stringify(child.exitInfo)}`;
