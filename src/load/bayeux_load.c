@@ -45,6 +45,9 @@ struct load_options opt = {
 
 #define COUNT(field) atomic_fetch_add_explicit(&me->field, 1, memory_order_relaxed)
 
+/* Back-off before a failed or refused step is tried again. */
+#define RETRY_US 1000000
+
 /* ------------------------------------------------------- connections --- */
 
 enum role { RECEIVER, POLLER, PUBLISHER };
@@ -187,7 +190,7 @@ static void send_json(struct user *u, const char *body, size_t len)
     struct conn *c = &u->c;
     if (c->fd < 0 && conn_open(c) < 0) {
         COUNT(http_err);
-        u->resend_at_us = load_now_us() + 1000000;
+        u->resend_at_us = load_now_us() + RETRY_US;
         return;
     }
     buf_reset(&c->out);
@@ -263,7 +266,7 @@ static void on_response(struct user *u, int status, const char *body)
     if (!arr || !json_object_is_type(arr, json_type_array)) {
         COUNT(http_err);
         json_object_put(arr);
-        u->resend_at_us = load_now_us() + 1000000;   /* back off and retry the same step */
+        u->resend_at_us = load_now_us() + RETRY_US;   /* back off and retry the same step */
         return;
     }
     enum { GO_ON, REHANDSHAKE, GIVE_UP } next = GO_ON;
@@ -311,7 +314,7 @@ static void on_response(struct user *u, int status, const char *body)
     if (next == GO_ON && !ok && u->phase != P_CONNECT) {
         /* a refused handshake, subscribe or join: try again in a second,
          * not in a tight loop against a server that says no */
-        u->resend_at_us = load_now_us() + 1000000;
+        u->resend_at_us = load_now_us() + RETRY_US;
         return;
     }
     if (next == REHANDSHAKE) {
@@ -385,7 +388,7 @@ static void conn_failed(struct user *u)
     }
     COUNT(http_err);
     if (u->role != PUBLISHER)
-        u->resend_at_us = load_now_us() + 1000000;
+        u->resend_at_us = load_now_us() + RETRY_US;
 }
 
 static void conn_event(struct conn *c, uint32_t events)

@@ -88,14 +88,7 @@ void load_worker_tick(struct load_worker *w)
     hist_reset(&w->sec);
 }
 
-uint64_t load_received_total(void)
-{
-    uint64_t n = 0;
-    for (int k = 0; k < opt.procs; k++)
-        n += atomic_load_explicit(&shm->w[k].received, memory_order_relaxed);
-    return n;
-}
-
+/* A counter of struct load_worker added up over every worker. */
 static uint64_t sum_field(size_t offset)
 {
     uint64_t n = 0;
@@ -104,6 +97,11 @@ static uint64_t sum_field(size_t offset)
     return n;
 }
 #define SUM(field) sum_field(offsetof(struct load_worker, field))
+
+uint64_t load_received_total(void)
+{
+    return SUM(received);
+}
 
 /* ------------------------------------------------------- reporting --- */
 
