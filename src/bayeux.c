@@ -17,6 +17,8 @@
 #include "message.h"
 #include "poll.h"
 #include "service.h"
+#include "stats.h"
+#include "status.h"
 
 /* Deepest JSON nesting accepted; deeper requests are rejected as malformed. */
 #define JSON_MAX_DEPTH 64
@@ -67,9 +69,12 @@ void reply_error(struct batch *b, const struct msg *m, enum bayeux_error err,
     policy_error_format(&e, err, args);
     buf_put_json_string(r, e.data);
     buf_release(&e);
-    if (policy_error_needs_handshake(err))
-        buf_puts(r, ",\"advice\":{\"reconnect\":\"handshake\",\"interval\":0}");
+    size_t mark = r->len;
+    buf_puts(r, ",\"advice\":");
+    if (!policy_error_advice(r, err))
+        buf_truncate(r, mark);
     reply_end(b, r);
+    stats_error(policy_error_code(err));
     log_debug("bayeux error %d for %s", policy_error_code(err), m->channel ? m->channel : "-");
 }
 
@@ -106,6 +111,24 @@ static void publish(struct batch *b, const struct msg *m)
     size_t data_len = 0;
     const char *data_json = json_object_to_json_string_length(
         data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
+    /* what a delivered copy holds: the data, the channel and the id */
+    if (data_len + strlen(m->channel) + (m->id ? strlen(m->id) : 0) > config.max_message) {
+        char limit[32];
+        snprintf(limit, sizeof limit, "%zu", config.max_message);
+        stats_add(STAT_LIMIT_MESSAGE, 1);
+        reply_error(b, m, BERR_MESSAGE_TOO_LARGE, limit, NULL);
+        session_release(s);
+        return;
+    }
+    long wait_ms = session_take_publish_token(s);
+    if (wait_ms > 0) {
+        char retry[32];
+        snprintf(retry, sizeof retry, "%ld", wait_ms);
+        stats_add(STAT_LIMIT_RATE, 1);
+        reply_error(b, m, BERR_PUBLISH_RATE, retry, NULL);
+        session_release(s);
+        return;
+    }
 
     struct service_call call = {
         .session = s, .channel = m->channel, .data = data,
@@ -127,7 +150,8 @@ static void publish(struct batch *b, const struct msg *m)
         if (json_object_object_get_ex(m->obj, "id", &id) && json_object_is_type(id, json_type_string))
             id_plain = (char *)json_object_get_string(id);
         message_t *msg = message_create(m->channel, data_json, data_len, id_plain);
-        deliver_publish(m->channel, msg);
+        stats_add(STAT_PUBLISHED, 1);
+        stats_add(STAT_QUEUED, deliver_publish(m->channel, msg));
         message_release(msg);
     }
     buf_release(&call.error_args);
@@ -190,6 +214,7 @@ static void route(struct batch *b, const struct msg *m)
 
 static void reply_http_error(struct bayeux_reply *out, int status, const char *why)
 {
+    stats_add(STAT_HTTP_ERRORS, 1);
     out->status = status;
     out->content_type = "text/plain;charset=UTF-8";
     buf_t body = BUF_INIT;
@@ -280,11 +305,14 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
     buf_t replies = BUF_INIT;
     if (b->before.len)
         buf_append(&replies, b->before.data, b->before.len);
-    if (r == CONNECT_UNKNOWN) {
+    if (r == CONNECT_UNKNOWN || r == CONNECT_FULL) {
         struct msg m = { .channel = "/meta/connect", .id = b->connect_id };
         b->deferred = false;
         size_t mark = b->before.len;
-        reply_error(b, &m, BERR_SESSION_UNKNOWN, NULL, NULL);
+        if (r == CONNECT_FULL)
+            stats_add(STAT_LIMIT_POLLS, 1);
+        reply_error(b, &m, r == CONNECT_FULL ? BERR_TOO_MANY_POLLS : BERR_SESSION_UNKNOWN,
+                    NULL, NULL);
         buf_append(&replies, b->before.data + mark, b->before.len - mark - 1);
     } else {
         poll_connect_reply(&replies, b->connect_id,
@@ -305,6 +333,8 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
 void bayeux_handle(const struct http_request *http, void *conn, struct bayeux_reply *out)
 {
     memset(out, 0, sizeof *out);
+    if (status_handle(http, out))
+        return;
     struct decoded_request req;
     const char *why = NULL;
     int status = request_decode(http, &req, &why);
@@ -321,6 +351,16 @@ void bayeux_handle(const struct http_request *http, void *conn, struct bayeux_re
 
     struct batch b = { .http = http, .req = &req };
     size_t n = json_object_array_length(batch_json);
+    if (n > config.max_batch) {
+        char why_batch[80];
+        snprintf(why_batch, sizeof why_batch, "too many messages in one request (at most %zu)",
+                 config.max_batch);
+        stats_add(STAT_LIMIT_BATCH, 1);
+        reply_http_error(out, 413, why_batch);
+        json_object_put(batch_json);
+        free(req.json);
+        return;
+    }
 
     /* a handshake makes the rest of its batch meaningless: only it is answered */
     struct json_object *handshake = NULL;

@@ -3,6 +3,8 @@
  *
  * Threads: the request's accept thread.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "poll.h"
+#include "stats.h"
 
 static const char *const connection_types[] = { "long-polling", "callback-polling" };
 
@@ -88,7 +91,10 @@ void meta_handshake(struct batch *b, const struct msg *m)
 
     session_t *s = session_create();
     if (!s) {
-        reply_error(b, m, BERR_INTERNAL, NULL, NULL);
+        bool full = errno == EAGAIN;
+        if (full)
+            stats_add(STAT_LIMIT_SESSIONS, 1);
+        reply_error(b, m, full ? BERR_TOO_MANY_SESSIONS : BERR_INTERNAL, NULL, NULL);
         return;
     }
     /* a browser without the cookie gets one: it lets the server notice
@@ -193,21 +199,30 @@ void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
         buf_release(&echo);
         return;
     }
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
+    /* /service subscriptions are accepted but not recorded: nothing is ever
+     * broadcast there */
+    const char **patterns = xmalloc(n * sizeof *patterns);
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
         struct json_object *p = json_object_is_type(sub, json_type_array)
                                     ? json_object_array_get_idx(sub, i) : sub;
         const char *pattern = json_object_get_string(p);
-        /* /service subscriptions are accepted but not recorded: nothing is
-         * ever broadcast there */
-        if (channel_name_check(pattern, true, NULL) != CHANNEL_BROADCAST)
-            continue;
-        if (subscribe)
-            ok = channel_subscribe(s, pattern) == 0;
-        else
-            channel_unsubscribe(s, pattern);
+        if (channel_name_check(pattern, true, NULL) == CHANNEL_BROADCAST)
+            patterns[np++] = pattern;
     }
-    if (!ok) {
+    int rc = 0;
+    if (subscribe)
+        rc = channel_subscribe(s, patterns, np, config.max_subscriptions);
+    else
+        for (size_t i = 0; i < np; i++)
+            channel_unsubscribe(s, patterns[i]);
+    free(patterns);
+    if (rc == CHANNEL_SUB_LIMIT) {
+        char limit[32];
+        snprintf(limit, sizeof limit, "%zu", config.max_subscriptions);
+        stats_add(STAT_LIMIT_SUBSCRIPTIONS, 1);
+        reply_error(b, m, BERR_TOO_MANY_SUBSCRIPTIONS, limit, echo.data);
+    } else if (rc != 0) {
         reply_error(b, m, BERR_SESSION_UNKNOWN, NULL, echo.data);
     } else {
         buf_t *r = reply_begin(b, m);

@@ -130,6 +130,14 @@ void buf_put_json_string(buf_t *b, const char *s)
     buf_putc(b, '"');
 }
 
+void buf_truncate(buf_t *b, size_t len)
+{
+    if (len < b->len) {
+        b->len = len;
+        b->data[len] = '\0';
+    }
+}
+
 void buf_reset(buf_t *b)
 {
     b->len = 0;

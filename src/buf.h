@@ -28,6 +28,8 @@ void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2,
  * requires; bytes >= 0x80 are copied as they are (the input is UTF-8). */
 void buf_put_json_string(buf_t *b, const char *s);
 void buf_reset(buf_t *b);
+/* Cuts b back to its first len bytes (len <= b->len). */
+void buf_truncate(buf_t *b, size_t len);
 void buf_release(buf_t *b);
 /* Returns the data (caller frees) and leaves b empty. Never NULL. */
 char *buf_steal(buf_t *b, size_t *len);

@@ -84,14 +84,36 @@ static void subscription_del(session_t *s, struct channel *c)
 
 /* ------------------------------------------------------- public API --- */
 
-int channel_subscribe(session_t *s, const char *pattern)
+/* True when s is subscribed to channel `name`. Lock held. */
+static bool subscribed(session_t *s, const char *name)
+{
+    struct channel *c = dict_get(&channels.map, name);
+    return c && ptrset_has(&c->subscribers, s);
+}
+
+int channel_subscribe(session_t *s, const char *const *patterns, size_t n, size_t max)
 {
     int rc = 0;
     pthread_rwlock_wrlock(&channels.lock);
-    if (s->subs_closed)
-        rc = -1;
-    else
-        subscription_add(s, pattern);
+    if (s->subs_closed) {
+        rc = CHANNEL_SUB_ENDING;
+    } else {
+        /* count what is new (a pattern may repeat within the request) first */
+        size_t fresh = 0;
+        dict_t seen = { 0 };
+        for (size_t i = 0; i < n && s->nsubs + fresh <= max; i++) {
+            if (subscribed(s, patterns[i]) || dict_get(&seen, patterns[i]))
+                continue;
+            dict_put(&seen, patterns[i], (void *)patterns[i]);
+            fresh++;
+        }
+        dict_release(&seen);
+        if (s->nsubs + fresh > max)
+            rc = CHANNEL_SUB_LIMIT;
+        else
+            for (size_t i = 0; i < n; i++)
+                subscription_add(s, patterns[i]);
+    }
     pthread_rwlock_unlock(&channels.lock);
     return rc;
 }

@@ -23,9 +23,15 @@
 void channel_table_init(void);
 void channel_table_shutdown(void);
 
-/* Subscribes s to pattern (valid, broadcast kind). Returns 0 (also when
- * already subscribed), or -1 if the session is ending. */
-int channel_subscribe(session_t *s, const char *pattern);
+enum {
+    CHANNEL_SUB_ENDING = -1,   /* the session is ending */
+    CHANNEL_SUB_LIMIT = -2     /* the session would hold more than max patterns */
+};
+
+/* Subscribes s to every one of patterns (valid, broadcast kind), all or
+ * none: returns 0 (also for patterns already subscribed), or
+ * CHANNEL_SUB_ENDING / CHANNEL_SUB_LIMIT with nothing changed. */
+int channel_subscribe(session_t *s, const char *const *patterns, size_t n, size_t max);
 
 /* Unsubscribes s from pattern; returns 0 (also when not subscribed). */
 int channel_unsubscribe(session_t *s, const char *pattern);

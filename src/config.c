@@ -11,10 +11,24 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-
+#include <sys/resource.h>
 
 struct config config;
+
+/* File descriptors kept free for everything that is not a held connect:
+ * requests being read, the listen socket, logs. */
+#define FD_RESERVE 256
+
+/* Held connects cost one descriptor each: by default allow as many as the
+ * open-files limit leaves after the reserve. */
+static size_t default_max_polls(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > 10000000)
+        return 1000000;
+    return rl.rlim_cur > FD_RESERVE + 16 ? (size_t)rl.rlim_cur - FD_RESERVE : 16;
+}
 
 void config_defaults(struct config *c)
 {
@@ -30,6 +44,13 @@ void config_defaults(struct config *c)
     c->multi_client_interval_ms = 2000;
     c->max_body = 1048576;
     c->max_queue = 1000;
+    c->max_batch = 100;
+    c->max_message = 262144;
+    c->max_subscriptions = 100;
+    c->max_sessions = 100000;
+    c->max_polls = default_max_polls();
+    c->publish_rate = 50;
+    c->publish_burst = 200;
     c->sweep_ms = 100;
     c->log_level = LOG_INFO;
 }
@@ -58,9 +79,25 @@ void config_usage(FILE *out)
         "  --max-sessions-per-browser N   held connects per BAYEUX_BROWSER cookie;\n"
         "                                 more get the multiple-clients advice [%d]\n"
         "  --multiple-clients-interval MS advice.interval with multiple-clients [%ld]\n"
-        "  --max-body BYTES               largest request body (else HTTP 413) [%zu]\n"
+        "\n"
+        "Limits (past one the client gets a Bayeux error or an HTTP status):\n"
         "  --max-queue N                  messages queued per session; past it the\n"
-        "                                 oldest are dropped and logged   [%zu]\n"
+        "                                 oldest are dropped, counted and logged [%zu]\n"
+        "  --max-body BYTES               largest request body (else HTTP 413) [%zu]\n"
+        "  --max-batch N                  messages in one request (else HTTP 413) [%zu]\n"
+        "  --max-message BYTES            size of one published message: data,\n"
+        "                                 channel and id (else 413:N:message_too_large) [%zu]\n"
+        "  --max-subscriptions N          subscriptions of one session\n"
+        "                                 (else 403:N:too_many_subscriptions) [%zu]\n"
+        "  --max-sessions N               sessions in total (else a handshake gets\n"
+        "                                 503::too_many_sessions, retry in 5 s) [%zu]\n"
+        "  --max-polls N                  held connects in total (else a connect gets\n"
+        "                                 503::too_many_polls, retry in 1 s)\n"
+        "                                 [open-files limit - %d: %zu]\n"
+        "  --publish-rate N               publishes per second per session, 0 for no\n"
+        "                                 limit (else 429:MS:publish_rate_exceeded) [%g]\n"
+        "  --publish-burst N              publishes allowed at once within the rate [%g]\n"
+        "\n"
         "  --log-level LEVEL              error, warn, info or debug      [info]\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n"
@@ -69,7 +106,8 @@ void config_usage(FILE *out)
         "and exit 0. Logs go to standard error.\n",
         d.socket_mode, d.backlog, d.threads, d.timeout_ms, d.interval_ms,
         d.max_interval_ms, d.max_sessions_per_browser, d.multi_client_interval_ms,
-        d.max_body, d.max_queue);
+        d.max_queue, d.max_body, d.max_batch, d.max_message, d.max_subscriptions,
+        d.max_sessions, FD_RESERVE, d.max_polls, d.publish_rate, d.publish_burst);
 }
 
 /* Parses a non-negative integer within [min, max]; returns 0 on success. */
@@ -87,7 +125,8 @@ static int parse_long(const char *s, long min, long max, int base, long *out)
 enum {
     OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_BACKLOG, OPT_THREADS, OPT_TIMEOUT,
     OPT_INTERVAL, OPT_MAX_INTERVAL, OPT_MAX_SPB, OPT_MC_INTERVAL, OPT_MAX_BODY,
-    OPT_MAX_QUEUE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION
+    OPT_MAX_QUEUE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_MAX_BATCH, OPT_MAX_MESSAGE,
+    OPT_MAX_SUBS, OPT_MAX_SESSIONS, OPT_MAX_POLLS, OPT_PUBLISH_RATE, OPT_PUBLISH_BURST
 };
 
 int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
@@ -107,6 +146,13 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
+        { "max-batch", required_argument, NULL, OPT_MAX_BATCH },
+        { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
+        { "max-subscriptions", required_argument, NULL, OPT_MAX_SUBS },
+        { "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+        { "max-polls", required_argument, NULL, OPT_MAX_POLLS },
+        { "publish-rate", required_argument, NULL, OPT_PUBLISH_RATE },
+        { "publish-burst", required_argument, NULL, OPT_PUBLISH_BURST },
         { NULL, 0, NULL, 0 }
     };
     optind = 1;
@@ -140,6 +186,20 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
             bad = parse_long(optarg, 64, 1L << 30, 10, &v); c->max_body = (size_t)v; break;
         case OPT_MAX_QUEUE:
             bad = parse_long(optarg, 1, 10000000, 10, &v); c->max_queue = (size_t)v; break;
+        case OPT_MAX_BATCH:
+            bad = parse_long(optarg, 1, 1000000, 10, &v); c->max_batch = (size_t)v; break;
+        case OPT_MAX_MESSAGE:
+            bad = parse_long(optarg, 64, 1L << 30, 10, &v); c->max_message = (size_t)v; break;
+        case OPT_MAX_SUBS:
+            bad = parse_long(optarg, 1, 1000000, 10, &v); c->max_subscriptions = (size_t)v; break;
+        case OPT_MAX_SESSIONS:
+            bad = parse_long(optarg, 1, 100000000, 10, &v); c->max_sessions = (size_t)v; break;
+        case OPT_MAX_POLLS:
+            bad = parse_long(optarg, 1, 100000000, 10, &v); c->max_polls = (size_t)v; break;
+        case OPT_PUBLISH_RATE:
+            bad = parse_long(optarg, 0, 1000000, 10, &v); c->publish_rate = (double)v; break;
+        case OPT_PUBLISH_BURST:
+            bad = parse_long(optarg, 1, 1000000, 10, &v); c->publish_burst = (double)v; break;
         case OPT_LOG_LEVEL: {
             int l = log_parse_level(optarg);
             if (l < 0)

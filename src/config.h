@@ -21,6 +21,13 @@ struct config {
     long multi_client_interval_ms; /* advice.interval given with multiple-clients */
     size_t max_body;               /* largest request body accepted */
     size_t max_queue;              /* messages queued per session before dropping oldest */
+    size_t max_batch;              /* messages in one request */
+    size_t max_message;            /* bytes of one published message (data, channel, id) */
+    size_t max_subscriptions;      /* subscriptions of one session */
+    size_t max_sessions;           /* sessions in total */
+    size_t max_polls;              /* held connects in total */
+    double publish_rate;           /* publishes per second per session; 0: unlimited */
+    double publish_burst;          /* token bucket size */
     long sweep_ms;                 /* sweeper period */
     int log_level;
 };

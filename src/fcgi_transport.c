@@ -30,6 +30,7 @@
 #include "config.h"
 #include "log.h"
 #include "poll.h"
+#include "stats.h"
 
 /* A FastCGI connection reduced to what a reply needs. */
 struct conn {
@@ -168,8 +169,12 @@ static const char *status_text(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 204: return "No Content";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -283,6 +288,8 @@ static void handle(FCGX_Request *r)
     char *ctype = param_copy(r, "CONTENT_TYPE");
     char *query = param_copy(r, "QUERY_STRING");
     char *cookie = param_copy(r, "HTTP_COOKIE");
+    char *uri = param_copy(r, "REQUEST_URI");
+    char *remote = param_copy(r, "REMOTE_ADDR");
     const char *https = FCGX_GetParam("HTTPS", r->envp);
     bool is_https = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0);
 
@@ -294,13 +301,17 @@ static void handle(FCGX_Request *r)
     struct timeval tv = { .tv_sec = WRITE_TIMEOUT_S };
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
+    stats_add(STAT_REQUESTS, 1);
     if (too_big) {
         static const char msg[] = "request body too large\n";
+        stats_add(STAT_LIMIT_BODY, 1);
+        stats_add(STAT_HTTP_ERRORS, 1);
         transport_complete(c, 413, "text/plain;charset=UTF-8", NULL, msg, sizeof msg - 1);
     } else {
         struct http_request req = {
             .method = method ? method : "GET", .content_type = ctype, .query = query,
-            .cookie = cookie, .https = is_https, .body = body, .body_len = body_len,
+            .cookie = cookie, .path = uri, .remote_addr = remote, .https = is_https,
+            .body = body, .body_len = body_len,
         };
         struct bayeux_reply out;
         bayeux_handle(&req, c, &out);
@@ -313,6 +324,8 @@ static void handle(FCGX_Request *r)
     free(ctype);
     free(query);
     free(cookie);
+    free(uri);
+    free(remote);
 }
 
 static void *accept_loop(void *arg)

@@ -21,6 +21,7 @@
 #include "poll.h"
 #include "service.h"
 #include "session.h"
+#include "status.h"
 #include "sweeper.h"
 
 
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
     channel_table_init();
     service_register_builtin();
     chat_init();
+    status_init();
 
     if (sweeper_start() < 0 || transport_start(config.threads) < 0) {
         log_error("cannot start threads: %s", strerror(errno));

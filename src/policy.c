@@ -36,7 +36,18 @@ static const struct {
     [BERR_NOT_JOINED] = { 403, "not_joined" },
     [BERR_PEER_UNKNOWN] = { 404, "peer_unknown" },
     [BERR_NAME_TAKEN] = { 409, "name_taken" },
+    [BERR_MESSAGE_TOO_LARGE] = { 413, "message_too_large" },
+    [BERR_TOO_MANY_SUBSCRIPTIONS] = { 403, "too_many_subscriptions" },
+    [BERR_PUBLISH_RATE] = { 429, "publish_rate_exceeded" },
+    [BERR_TOO_MANY_SESSIONS] = { 503, "too_many_sessions" },
+    [BERR_TOO_MANY_POLLS] = { 503, "too_many_polls" },
+    [BERR_HANDSHAKE_DENIED] = { 403, "handshake_denied" },
 };
+
+/* Pauses advised when the server is full: long enough for capacity to free
+ * up (sessions expire after maxInterval), short enough not to lose users. */
+#define FULL_SESSIONS_RETRY_MS 5000
+#define FULL_POLLS_RETRY_MS 1000
 
 void policy_error_format(buf_t *out, enum bayeux_error err, const char *args)
 {
@@ -56,9 +67,25 @@ void policy_error_format(buf_t *out, enum bayeux_error err, const char *args)
     buf_puts(out, errors[err].message);
 }
 
-bool policy_error_needs_handshake(enum bayeux_error err)
+bool policy_error_advice(buf_t *out, enum bayeux_error err)
 {
-    return err == BERR_SESSION_UNKNOWN || err == BERR_CLIENT_ID_MISSING;
+    switch (err) {
+    case BERR_SESSION_UNKNOWN:
+    case BERR_CLIENT_ID_MISSING:
+        buf_puts(out, "{\"reconnect\":\"handshake\",\"interval\":0}");
+        return true;
+    case BERR_TOO_MANY_SESSIONS:
+        buf_printf(out, "{\"reconnect\":\"handshake\",\"interval\":%d}", FULL_SESSIONS_RETRY_MS);
+        return true;
+    case BERR_TOO_MANY_POLLS:
+        buf_printf(out, "{\"reconnect\":\"retry\",\"interval\":%d}", FULL_POLLS_RETRY_MS);
+        return true;
+    case BERR_HANDSHAKE_DENIED:
+        buf_puts(out, "{\"reconnect\":\"none\"}");
+        return true;
+    default:
+        return false;
+    }
 }
 
 int policy_error_code(enum bayeux_error err)

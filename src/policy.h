@@ -33,6 +33,13 @@ enum bayeux_error {
     BERR_NOT_JOINED,               /* 403 */
     BERR_PEER_UNKNOWN,             /* 404 */
     BERR_NAME_TAKEN,               /* 409 */
+    /* limits (config.h) and authorization */
+    BERR_MESSAGE_TOO_LARGE,        /* 413, args: the limit in bytes */
+    BERR_TOO_MANY_SUBSCRIPTIONS,   /* 403, args: the limit */
+    BERR_PUBLISH_RATE,             /* 429, args: milliseconds until a publish is allowed */
+    BERR_TOO_MANY_SESSIONS,        /* 503, with handshake advice after a pause */
+    BERR_TOO_MANY_POLLS,           /* 503, with retry advice after a pause */
+    BERR_HANDSHAKE_DENIED,         /* 403, with advice reconnect none */
     BERR_COUNT_
 };
 
@@ -40,9 +47,10 @@ enum bayeux_error {
  * `args` may be NULL; it is truncated to 128 bytes. */
 void policy_error_format(buf_t *out, enum bayeux_error err, const char *args);
 
-/* True for errors after which the client must handshake again: the reply
- * then carries advice {reconnect:"handshake", interval:0}. */
-bool policy_error_needs_handshake(enum bayeux_error err);
+/* Appends the advice object an error reply carries (e.g.
+ * {"reconnect":"handshake","interval":0}) and returns true, or returns false
+ * for errors without advice. */
+bool policy_error_advice(buf_t *out, enum bayeux_error err);
 
 /* Numeric code of an error (300..500). */
 int policy_error_code(enum bayeux_error err);

@@ -188,14 +188,19 @@ static void browser_unhold(const char *id)
 
 /* ------------------------------------------------------------ registry --- */
 
-bool poll_registry_park(poll_t *p, const char *browser, int max_per_browser)
+enum park_result poll_registry_park(poll_t *p, const char *browser, int max_per_browser,
+                                    size_t max_total)
 {
     pthread_mutex_lock(&registry.lock);
+    if (registry.len >= max_total) {
+        pthread_mutex_unlock(&registry.lock);
+        return PARK_FULL;
+    }
     if (browser && browser[0]) {
         p->browser = browser_hold(browser, max_per_browser);
         if (!p->browser) {
             pthread_mutex_unlock(&registry.lock);
-            return false;
+            return PARK_BROWSER_FULL;
         }
     }
     if (registry.len == registry.cap) {
@@ -206,7 +211,7 @@ bool poll_registry_park(poll_t *p, const char *browser, int max_per_browser)
     p->heap_index = registry.len++;
     heap_up(p->heap_index);
     pthread_mutex_unlock(&registry.lock);
-    return true;
+    return PARK_OK;
 }
 
 void poll_registry_unpark(poll_t *p)

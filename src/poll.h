@@ -64,11 +64,19 @@ void poll_registry_shutdown(void);
 poll_t *poll_create(void *conn, const char *jsonp, const char *before, const char *after,
                     const char *connect_id);
 
+/* Outcome of poll_registry_park. */
+enum park_result {
+    PARK_OK,
+    PARK_BROWSER_FULL,   /* the browser already holds max_per_browser polls */
+    PARK_FULL            /* max_total polls are held */
+};
+
 /* Indexes p with its deadline and, when browser is not empty, counts it
- * against that browser (p->browser then points at the registry's copy). Fails (returns false,
- * nothing changed) when the browser already holds max_per_browser polls.
- * Call with the owner's session lock held. */
-bool poll_registry_park(poll_t *p, const char *browser, int max_per_browser);
+ * against that browser (p->browser then points at the registry's copy).
+ * Anything but PARK_OK leaves nothing changed. Call with the owner's session
+ * lock held. */
+enum park_result poll_registry_park(poll_t *p, const char *browser, int max_per_browser,
+                                    size_t max_total);
 
 /* Frees a poll that was never parked and returns its connection handle. */
 void *poll_discard(poll_t *p);

@@ -19,6 +19,8 @@ struct http_request {
     const char *content_type;  /* may be NULL */
     const char *query;         /* query string without '?', may be NULL */
     const char *cookie;        /* the Cookie header, may be NULL */
+    const char *path;          /* REQUEST_URI (path and query), may be NULL */
+    const char *remote_addr;   /* the client's address (REMOTE_ADDR), may be NULL */
     bool https;                /* request arrived over TLS */
     const char *body;          /* request body (not NUL-terminated) */
     size_t body_len;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dict.h"
 #include "log.h"
+#include "stats.h"
 
 static struct {
     pthread_rwlock_t lock;     /* guards map */
@@ -104,14 +105,24 @@ session_t *session_create(void)
     if (session_random_id(s->id) < 0) {
         log_error("no randomness from the kernel: %s", strerror(errno));
         free(s);
+        errno = EIO;
         return NULL;
     }
     atomic_init(&s->refs, 2);   /* the table's and the caller's */
     atomic_init(&s->closed, false);
     atomic_init(&s->expires_at_ms, expiry_from(poll_now_ms()));
     pthread_mutex_init(&s->lock, NULL);
+    s->tokens = config.publish_burst;
+    s->tokens_at_ms = poll_now_ms();
 
     pthread_rwlock_wrlock(&table.lock);
+    if (table.map.count >= config.max_sessions) {
+        pthread_rwlock_unlock(&table.lock);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        errno = EAGAIN;
+        return NULL;
+    }
     /* 128 random bits do not collide in practice; a duplicate is a broken RNG */
     if (dict_get(&table.map, s->id))
         abort();
@@ -142,6 +153,27 @@ size_t session_count(void)
     size_t n = table.map.count;
     pthread_rwlock_unlock(&table.lock);
     return n;
+}
+
+/* ------------------------------------------------------ publish rate --- */
+
+long session_take_publish_token(session_t *s)
+{
+    if (config.publish_rate <= 0)
+        return 0;
+    long wait_ms = 0;
+    int64_t now = poll_now_ms();
+    pthread_mutex_lock(&s->lock);
+    s->tokens += (double)(now - s->tokens_at_ms) * config.publish_rate / 1000.0;
+    if (s->tokens > config.publish_burst)
+        s->tokens = config.publish_burst;
+    s->tokens_at_ms = now;
+    if (s->tokens >= 1.0)
+        s->tokens -= 1.0;
+    else
+        wait_ms = (long)((1.0 - s->tokens) * 1000.0 / config.publish_rate) + 1;
+    pthread_mutex_unlock(&s->lock);
+    return wait_ms;
 }
 
 /* ------------------------------------------------------------ queue --- */
@@ -178,6 +210,7 @@ static bool queue_push(session_t *s, message_t *m)
         s->qlen--;
         s->dropped++;
         dropped = true;
+        stats_add(STAT_DROPPED, 1);
     }
     if (s->qlen == s->qcap) {
         size_t cap = s->qcap ? s->qcap * 2 : 8;
@@ -264,7 +297,9 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
     } else {
         p->owner = s;
         p->deadline_ms = now + timeout_ms;
-        if (poll_registry_park(p, browser, config.max_sessions_per_browser)) {
+        enum park_result pr = poll_registry_park(p, browser, config.max_sessions_per_browser,
+                                                 config.max_polls);
+        if (pr == PARK_OK) {
             p->advise = *advise;
             s->advised_multiple = false;
             s->poll = p;
@@ -272,9 +307,15 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
             pthread_mutex_unlock(&s->lock);
             return CONNECT_PARKED;
         }
-        r = CONNECT_MULTIPLE;
-        s->advised_multiple = true;
-        *advise = false;
+        if (pr == PARK_FULL) {
+            /* the advice it would have carried goes with a later connect */
+            r = CONNECT_FULL;
+            *advise = false;
+        } else {
+            r = CONNECT_MULTIPLE;
+            s->advised_multiple = true;
+            *advise = false;
+        }
     }
     *msgs = queue_drain(s, n);
     atomic_store(&s->expires_at_ms, expiry_from(now));

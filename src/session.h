@@ -52,6 +52,8 @@ typedef struct session {
     poll_t *poll;                  /* the held connect, or NULL */
     bool connected;                /* a connect has been answered */
     bool advised_multiple;         /* the last advice sent was multiple-clients */
+    double tokens;                 /* publish token bucket (config.publish_rate) */
+    int64_t tokens_at_ms;          /* when tokens was last refilled */
 } session_t;
 
 /* Outcome of session_connect. */
@@ -60,6 +62,7 @@ enum connect_result {
     CONNECT_FIRST,     /* first connect of the session: answer at once with advice */
     CONNECT_NOW,       /* answer at once (messages queued, or timeout 0) */
     CONNECT_MULTIPLE,  /* another session of this browser holds a connect */
+    CONNECT_FULL,      /* config.max_polls connects are held: retry later */
     CONNECT_UNKNOWN    /* the session has ended */
 };
 
@@ -74,7 +77,8 @@ void session_table_shutdown(void);
 int session_random_id(char *out);
 
 /* Creates a session and adds it to the table. Returns it with one reference
- * for the caller, or NULL if no random id could be made. */
+ * for the caller, or NULL with errno EAGAIN when config.max_sessions exist,
+ * or EIO when no random id could be made. */
 session_t *session_create(void);
 
 /* Returns the live session with this id and a reference, or NULL. */
@@ -93,6 +97,11 @@ void session_release(session_t *s);
 enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
                                     long timeout_ms, message_t ***msgs, size_t *n,
                                     poll_t **replaced, bool *advise);
+
+/* Takes one publish token from s's bucket (config.publish_rate per second,
+ * up to config.publish_burst). Returns 0, or the milliseconds until a token
+ * will be there (>= 1) when the bucket is empty. */
+long session_take_publish_token(session_t *s);
 
 /* Queues m (a new reference is taken) and answers the held connect if any. */
 void session_enqueue(session_t *s, message_t *m);

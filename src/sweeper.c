@@ -14,6 +14,7 @@
 #include "log.h"
 #include "poll.h"
 #include "session.h"
+#include "stats.h"
 
 /* Sessions are scanned less often than polls: expiry needs no sub-second
  * precision and the scan walks the whole table. */
@@ -49,6 +50,7 @@ static void *sweep(void *arg)
             log_debug("%zu held connects timed out", timed_out);
         if (now >= next_expiry) {
             size_t expired = session_expire(now);
+            stats_add(STAT_SESSIONS_EXPIRED, expired);
             if (expired)
                 log_info("%zu sessions expired (no connect for %ld ms)", expired,
                          config.max_interval_ms);

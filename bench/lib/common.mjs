@@ -18,7 +18,10 @@ export const ALL_SERVERS = ['bayeux', 'apache', 'faye', 'cometd'];
 export const APACHE_MAX_USERS = 5000;
 export const USERS_PER_LIGHTTPD_WORKER = 8000;
 export const USERS_PER_LOAD_PROC = 8000;
-export const RESPONDER_ARGS = ['--timeout', '25000', '--backlog', '4096'];
+// bayeux-load publishes from a few sessions at thousands of messages a second:
+// the per-session publish rate limit (a guard against one flooding client)
+// is off for the benchmark.
+export const RESPONDER_ARGS = ['--timeout', '25000', '--backlog', '4096', '--publish-rate', '0'];
 export const CLK_TCK = 100;
 // Apache sizing. mod_proxy_fcgi holds a worker thread per held poll, and
 // mpm_event lets a child accept more keep-alive connections than it has

@@ -23,7 +23,8 @@ function run(args) {
 
 describe('bayeux-load behind lighttpd', () => {
     const fx = useServers(async () => ({
-        lighttpd: await startLighttpd({ responderArgs: ['--timeout', '5000'] }),
+        // the publisher sessions of bayeux-load outrun the default per-session rate limit
+        lighttpd: await startLighttpd({ responderArgs: ['--timeout', '5000', '--publish-rate', '0'] }),
     }));
 
     /** One bounded run; asserts counts only: every expected delivery once, every user served. */

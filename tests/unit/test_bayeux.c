@@ -263,6 +263,89 @@ static void test_disconnect(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "402::session_unknown"));
 }
 
+/* Every limit of config.h answers with its own error and leaves the rest of
+ * the batch, and other sessions, alone. */
+static void test_limits(void)
+{
+    setup();
+    const char *a = handshake(0);
+    const char *r;
+    char body[4096];
+
+    /* messages per request: HTTP 413 */
+    config.max_batch = 3;
+    buf_t big = BUF_INIT;
+    buf_putc(&big, '[');
+    for (int i = 0; i < 4; i++)
+        buf_printf(&big, "%s{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":%d}", i ? "," : "", a, i);
+    buf_putc(&big, ']');
+    post(big.data);
+    CU_ASSERT_EQUAL(reply.status, 413);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reply.body, "at most 3"));
+    buf_release(&big);
+    config.max_batch = 100;
+
+    /* message size: that message fails, the next one in the batch is published */
+    config.max_message = 64;
+    r = postf("[{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":\"%070d\",\"id\":\"1\"},"
+              "{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":1,\"id\":\"2\"}]", a, 0, a);
+    CU_ASSERT_STRING_EQUAL(r, "[{\"id\":\"1\",\"channel\":\"/x\",\"successful\":false,"
+                              "\"error\":\"413:64:message_too_large\"},"
+                              "{\"id\":\"2\",\"channel\":\"/x\",\"successful\":true}]");
+    config.max_message = 65536;
+
+    /* subscriptions per session: all or nothing, repeats count once */
+    config.max_subscriptions = 3;
+    r = postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":[\"/s/1\",\"/s/2\",\"/s/1\"]}]", a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":true"));
+    r = postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":[\"/s/2\",\"/s/3\",\"/s/4\"]}]", a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":false,\"error\":\"403:3:too_many_subscriptions\""));
+    r = postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":[\"/s/2\",\"/s/3\"]}]", a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":true"));   /* /s/4 was not added */
+    config.max_subscriptions = 100;
+
+    /* publish rate: past the burst a 429 with the wait, other sessions unaffected */
+    config.publish_rate = 1;
+    config.publish_burst = 2;
+    const char *b = handshake(1);   /* its bucket starts full: 2 */
+    for (int i = 0; i < 2; i++) {
+        r = postf("[{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":1}]", b);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":true"));
+    }
+    r = postf("[{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":1}]", b);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":false,\"error\":\"429:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, ":publish_rate_exceeded\""));
+    const char *c = handshake(2);
+    r = postf("[{\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":1}]", c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":true"));
+    config.publish_rate = 0;
+
+    /* sessions in total: 503 with handshake advice after a pause */
+    config.max_sessions = session_count();
+    r = post("[{\"channel\":\"/meta/handshake\",\"version\":\"1.0\","
+             "\"supportedConnectionTypes\":[\"long-polling\"]}]");
+    CU_ASSERT_STRING_EQUAL(r, "[{\"channel\":\"/meta/handshake\",\"successful\":false,"
+                              "\"error\":\"503::too_many_sessions\","
+                              "\"advice\":{\"reconnect\":\"handshake\",\"interval\":5000}}]");
+    config.max_sessions = 100000;
+
+    /* held connects in total: 503 with retry advice; the session lives on */
+    postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", c);   /* first: at once */
+    config.max_polls = poll_registry_count();
+    snprintf(body, sizeof body, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"9\"}]", c);
+    r = post(body);
+    CU_ASSERT_STRING_EQUAL(r, "[{\"id\":\"9\",\"channel\":\"/meta/connect\",\"successful\":false,"
+                              "\"error\":\"503::too_many_polls\","
+                              "\"advice\":{\"reconnect\":\"retry\",\"interval\":1000}}]");
+    config.max_polls = 1000000;
+    static struct fake_conn held;
+    CU_ASSERT_PTR_NULL(post_on(&held, body, NULL));
+    CU_ASSERT_TRUE(reply.parked);
+    r = postf("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", c);
+    CU_ASSERT_EQUAL(held.completed, 1);
+    fake_reset(&held);
+}
+
 static void test_cleanup(void)
 {
     bayeux_reply_release(&reply);
@@ -281,6 +364,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_service_echo_not_broadcast),
     UNIT_TEST(test_jsonp),
     UNIT_TEST(test_disconnect),
+    UNIT_TEST(test_limits),
     UNIT_TEST(test_cleanup),
 };
 UNIT_MAIN("bayeux", tests)

@@ -35,13 +35,13 @@ static void test_subscribe_collect_dedup(void)
     config_defaults(&config);
     poll_registry_init(fake_complete);
     session_t *a = session_create(), *b = session_create(), *c = session_create();
-    CU_ASSERT_EQUAL(channel_subscribe(a, "/chat/x"), 0);
-    CU_ASSERT_EQUAL(channel_subscribe(a, "/chat/*"), 0);
-    CU_ASSERT_EQUAL(channel_subscribe(a, "/**"), 0);
-    CU_ASSERT_EQUAL(channel_subscribe(a, "/chat/x"), 0);   /* twice is once */
+    CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/x" }, 1, 100), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/*" }, 1, 100), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/**" }, 1, 100), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/x" }, 1, 100), 0);   /* twice is once */
     CU_ASSERT_EQUAL(a->nsubs, 3);
-    CU_ASSERT_EQUAL(channel_subscribe(b, "/chat/**"), 0);
-    CU_ASSERT_EQUAL(channel_subscribe(c, "/chat/y"), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(b, (const char *[]){ "/chat/**" }, 1, 100), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(c, (const char *[]){ "/chat/y" }, 1, 100), 0);
     CU_ASSERT_EQUAL(channel_count(), 5);
 
     session_t **v;
@@ -71,7 +71,7 @@ static void test_subscribe_collect_dedup(void)
     channel_unsubscribe_all(a);
     CU_ASSERT_EQUAL(a->nsubs, 0);
     CU_ASSERT_EQUAL(channel_count(), 1);
-    CU_ASSERT_EQUAL(channel_subscribe(a, "/chat/x"), -1);   /* ending: refused */
+    CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/x" }, 1, 100), -1);   /* ending: refused */
     n = collect_for("/chat/x", &v);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_PTR_EQUAL(v[0], b);
@@ -93,7 +93,7 @@ static void test_many_subscribers(void)
     static session_t *s[N];
     for (int i = 0; i < N; i++) {
         s[i] = session_create();
-        channel_subscribe(s[i], i % 2 ? "/room/1" : "/room/**");
+        channel_subscribe(s[i], (const char *[]){ i % 2 ? "/room/1" : "/room/**" }, 1, 100);
     }
     session_t **v;
     size_t n = collect_for("/room/1", &v);

@@ -82,11 +82,32 @@ static void test_format_appends(void)
     buf_release(&b);
 }
 
-static void test_needs_handshake(void)
+static void test_advice(void)
 {
-    for (int e = BERR_NONE; e < BERR_COUNT_; e++) {
-        bool want = e == BERR_SESSION_UNKNOWN || e == BERR_CLIENT_ID_MISSING;
-        CU_ASSERT_EQUAL(policy_error_needs_handshake((enum bayeux_error)e), want);
+    for (int e = BERR_NONE + 1; e < BERR_COUNT_; e++) {
+        buf_t b = BUF_INIT;
+        bool has = policy_error_advice(&b, (enum bayeux_error)e);
+        switch (e) {
+        case BERR_SESSION_UNKNOWN:
+        case BERR_CLIENT_ID_MISSING:
+            CU_ASSERT_STRING_EQUAL(b.data, "{\"reconnect\":\"handshake\",\"interval\":0}");
+            break;
+        case BERR_TOO_MANY_SESSIONS:
+            CU_ASSERT_STRING_EQUAL(b.data, "{\"reconnect\":\"handshake\",\"interval\":5000}");
+            break;
+        case BERR_TOO_MANY_POLLS:
+            CU_ASSERT_STRING_EQUAL(b.data, "{\"reconnect\":\"retry\",\"interval\":1000}");
+            break;
+        case BERR_HANDSHAKE_DENIED:
+            CU_ASSERT_STRING_EQUAL(b.data, "{\"reconnect\":\"none\"}");
+            break;
+        default:
+            CU_ASSERT_FALSE(has);
+            CU_ASSERT_EQUAL(b.len, 0);
+            continue;
+        }
+        CU_ASSERT_TRUE(has);
+        buf_release(&b);
     }
 }
 
@@ -112,6 +133,12 @@ static void test_error_codes(void)
         [BERR_NOT_JOINED] = 403,
         [BERR_PEER_UNKNOWN] = 404,
         [BERR_NAME_TAKEN] = 409,
+        [BERR_MESSAGE_TOO_LARGE] = 413,
+        [BERR_TOO_MANY_SUBSCRIPTIONS] = 403,
+        [BERR_PUBLISH_RATE] = 429,
+        [BERR_TOO_MANY_SESSIONS] = 503,
+        [BERR_TOO_MANY_POLLS] = 503,
+        [BERR_HANDSHAKE_DENIED] = 403,
     };
     for (int e = BERR_NONE; e < BERR_COUNT_; e++)
         CU_ASSERT_EQUAL(policy_error_code((enum bayeux_error)e), want[e]);
@@ -170,7 +197,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_format_empty_args_like_null),
     UNIT_TEST(test_format_truncates_args),
     UNIT_TEST(test_format_appends),
-    UNIT_TEST(test_needs_handshake),
+    UNIT_TEST(test_advice),
     UNIT_TEST(test_error_codes),
     UNIT_TEST(test_check_publish),
     UNIT_TEST(test_check_subscribe),

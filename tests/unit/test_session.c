@@ -247,7 +247,7 @@ static void test_session_expiry(void)
     ended = 0;
     session_t *idle = session_create();
     session_t *held = session_create();
-    CU_ASSERT_EQUAL(channel_subscribe(idle, "/chat/a"), 0);
+    CU_ASSERT_EQUAL(channel_subscribe(idle, (const char *[]){ "/chat/a" }, 1, 100), 0);
     struct fake_conn c = { 0 };
     poll_t *p = poll_create(&c, NULL, "", "", NULL);
     connect_now(held, p, "", 60000, NULL);
@@ -263,7 +263,7 @@ static void test_session_expiry(void)
     CU_ASSERT_EQUAL(idle->nsubs, 0);
     CU_ASSERT_EQUAL(channel_count(), 0);
     /* a subscription after expiry is refused */
-    CU_ASSERT_EQUAL(channel_subscribe(idle, "/chat/a"), -1);
+    CU_ASSERT_EQUAL(channel_subscribe(idle, (const char *[]){ "/chat/a" }, 1, 100), -1);
     session_t *h = session_lookup(held->id);
     CU_ASSERT_PTR_EQUAL(h, held);
     session_release(h);

@@ -1,0 +1,68 @@
+/* stats: relaxed atomic counters and their JSON form.
+ *
+ * Threads: any. No locks: each counter is one atomic, and a reader wants
+ * figures, not a consistent cut.
+ */
+#include "stats.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+
+static atomic_uint_fast64_t counters[STAT_COUNT_];
+
+/* Bayeux error codes are three digits, 300..599 */
+#define ERROR_CODE_MIN 300
+#define ERROR_CODE_MAX 599
+static atomic_uint_fast64_t errors[ERROR_CODE_MAX - ERROR_CODE_MIN + 1];
+
+static const char *const names[STAT_COUNT_] = {
+    [STAT_REQUESTS] = "requests",
+    [STAT_PUBLISHED] = "messages_published",
+    [STAT_QUEUED] = "messages_queued",
+    [STAT_DROPPED] = "messages_dropped",
+    [STAT_RESENT] = "messages_resent",
+    [STAT_SESSIONS_EXPIRED] = "sessions_expired",
+    [STAT_LIMIT_BODY] = "limit_body",
+    [STAT_LIMIT_BATCH] = "limit_batch",
+    [STAT_LIMIT_MESSAGE] = "limit_message",
+    [STAT_LIMIT_SUBSCRIPTIONS] = "limit_subscriptions",
+    [STAT_LIMIT_SESSIONS] = "limit_sessions",
+    [STAT_LIMIT_POLLS] = "limit_polls",
+    [STAT_LIMIT_RATE] = "limit_publish_rate",
+    [STAT_HTTP_ERRORS] = "http_errors",
+};
+
+void stats_add(enum stat_counter c, uint64_t n)
+{
+    assert(c < STAT_COUNT_);
+    atomic_fetch_add_explicit(&counters[c], n, memory_order_relaxed);
+}
+
+uint64_t stats_get(enum stat_counter c)
+{
+    assert(c < STAT_COUNT_);
+    return atomic_load_explicit(&counters[c], memory_order_relaxed);
+}
+
+void stats_error(int code)
+{
+    if (code >= ERROR_CODE_MIN && code <= ERROR_CODE_MAX)
+        atomic_fetch_add_explicit(&errors[code - ERROR_CODE_MIN], 1, memory_order_relaxed);
+}
+
+void stats_json(buf_t *out)
+{
+    for (int i = 0; i < STAT_COUNT_; i++)
+        buf_printf(out, "%s\"%s\":%llu", i ? "," : "", names[i],
+                   (unsigned long long)stats_get((enum stat_counter)i));
+    buf_puts(out, ",\"errors\":{");
+    int first = 1;
+    for (int code = ERROR_CODE_MIN; code <= ERROR_CODE_MAX; code++) {
+        uint64_t n = atomic_load_explicit(&errors[code - ERROR_CODE_MIN], memory_order_relaxed);
+        if (!n)
+            continue;
+        buf_printf(out, "%s\"%d\":%llu", first ? "" : ",", code, (unsigned long long)n);
+        first = 0;
+    }
+    buf_putc(out, '}');
+}

@@ -1,0 +1,72 @@
+/* status: GET <endpoint>/status -> one JSON object: version, uptime, table
+ * sizes, limits and the counters of stats.c.
+ *
+ * Threads: accept threads; the start time is written once before they run.
+ * Access: only clients on a loopback address get an answer; the web server
+ * snippet can narrow it further (as with mod_status).
+ */
+#include "status.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "channel.h"
+#include "chat.h"
+#include "config.h"
+#include "poll.h"
+#include "session.h"
+#include "stats.h"
+
+static int64_t started_ms;
+
+void status_init(void)
+{
+    started_ms = poll_now_ms();
+}
+
+/* The path of the request without its query, e.g. "/cometd/status". */
+static bool path_is_status(const char *uri)
+{
+    if (!uri)
+        return false;
+    size_t n = strcspn(uri, "?");
+    static const char tail[] = "/status";
+    return n >= sizeof tail - 1 && memcmp(uri + n - (sizeof tail - 1), tail, sizeof tail - 1) == 0;
+}
+
+static bool loopback(const char *addr)
+{
+    return addr && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+                    strncmp(addr, "::ffff:127.", 11) == 0);
+}
+
+bool status_handle(const struct http_request *req, struct bayeux_reply *out)
+{
+    if (strcmp(req->method, "GET") != 0 || !path_is_status(req->path))
+        return false;
+    buf_t b = BUF_INIT;
+    if (!loopback(req->remote_addr)) {
+        out->status = 404;
+        out->content_type = "text/plain;charset=UTF-8";
+        buf_puts(&b, "not found\n");
+        out->body = buf_steal(&b, &out->len);
+        return true;
+    }
+    buf_printf(&b, "{\"version\":\"%s\",\"uptime_s\":%lld,\"sessions\":%zu,\"held_polls\":%zu,"
+                   "\"channels\":%zu,\"rooms\":%zu,",
+               PACKAGE_VERSION, (long long)((poll_now_ms() - started_ms) / 1000), session_count(),
+               poll_registry_count(), channel_count(), chat_room_count());
+    buf_printf(&b, "\"limits\":{\"max_body\":%zu,\"max_batch\":%zu,\"max_message\":%zu,"
+                   "\"max_subscriptions\":%zu,\"max_sessions\":%zu,\"max_polls\":%zu,"
+                   "\"max_queue\":%zu,\"publish_rate\":%g,\"publish_burst\":%g},",
+               config.max_body, config.max_batch, config.max_message, config.max_subscriptions,
+               config.max_sessions, config.max_polls, config.max_queue, config.publish_rate,
+               config.publish_burst);
+    buf_puts(&b, "\"counters\":{");
+    stats_json(&b);
+    buf_puts(&b, "}}\n");
+    out->status = 200;
+    out->content_type = "application/json;charset=UTF-8";
+    out->body = buf_steal(&b, &out->len);
+    return true;
+}

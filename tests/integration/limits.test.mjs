@@ -1,0 +1,110 @@
+// Limits through lighttpd: a slow consumer's bounded queue (oldest dropped,
+// counted in /cometd/status), the publish rate (429 for the flooder only),
+// held connects in total (503 with retry advice, the session keeps its
+// messages) and the status endpoint itself.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+    startLighttpd, useServers, testLighttpdHealthy, BayeuxClient, request, uniqueChannel, SLOW,
+} from './harness.mjs';
+
+const T = { timeout: 60000 * SLOW };
+
+async function status(url) {
+    const res = await request(`${url}/status`);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers['content-type'], /^application\/json/);
+    return JSON.parse(res.text);
+}
+
+describe('limits behind lighttpd', () => {
+    const fx = useServers(async () => ({
+        lighttpd: await startLighttpd({
+            responderArgs: ['--timeout', '3000', '--max-queue', '5', '--publish-rate', '2',
+                '--publish-burst', '4', '--max-polls', '2'],
+        }),
+    }));
+    test('status: state, limits and counters as JSON', T, async () => {
+        const s = await status(fx.s.lighttpd.url);
+        assert.match(s.version, /^\d+\.\d+\.\d+/);
+        assert.equal(typeof s.uptime_s, 'number');
+        for (const k of ['sessions', 'held_polls', 'channels', 'rooms']) assert.equal(typeof s[k], 'number', k);
+        assert.equal(s.limits.max_queue, 5);
+        assert.equal(s.limits.publish_rate, 2);
+        assert.equal(s.limits.max_polls, 2);
+        for (const k of ['requests', 'messages_published', 'messages_dropped', 'limit_publish_rate', 'limit_polls'])
+            assert.equal(typeof s.counters[k], 'number', k);
+        // a POST to the same path is Bayeux, not status
+        const res = await request(`${fx.s.lighttpd.url}/status`, { method: 'POST', body: '[]',
+            headers: { 'content-type': 'application/json' } });
+        assert.equal(res.status, 400);
+    });
+
+    test('a slow consumer keeps the newest --max-queue messages; the drops are counted', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const ch = uniqueChannel('/slow');
+        const slow = await new BayeuxClient(url).start([ch]);
+        const before = (await status(url)).counters.messages_dropped;
+        // several publishers, so the rate limit (per session) is not what refuses
+        for (let i = 0; i < 12; i++) {
+            const pub = await new BayeuxClient(url).start([]);
+            const r = await pub.publish(ch, { n: i });
+            assert.equal(r.successful, true, JSON.stringify(r));
+            await pub.disconnect();
+        }
+        const c = await slow.connect();
+        assert.deepEqual(c.messages.map((m) => m.data.n), [7, 8, 9, 10, 11], 'the newest five, in order');
+        const after = (await status(url)).counters.messages_dropped;
+        assert.equal(after - before, 7);
+        await slow.disconnect();
+    });
+
+    test('publish rate: past the burst the flooder gets 429 with the wait; others publish on', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const ch = uniqueChannel('/rate');
+        const flooder = await new BayeuxClient(url).start([]);
+        const other = await new BayeuxClient(url).start([ch]);
+        const replies = [];
+        for (let i = 0; i < 6; i++) replies.push(await flooder.publish(ch, i));
+        const ok = replies.filter((r) => r.successful).length;
+        assert.ok(ok >= 4 && ok <= 5, `the burst of 4 (plus at most one refilled): ${ok}`);
+        const refused = replies.filter((r) => !r.successful);
+        assert.ok(refused.length >= 1);
+        for (const r of refused) {
+            const m = /^429:(\d+):publish_rate_exceeded$/.exec(r.error);
+            assert.ok(m, r.error);
+            assert.ok(Number(m[1]) >= 1 && Number(m[1]) <= 500, `wait ${m[1]} ms within one token at 2/s`);
+        }
+        const r = await other.publish(ch, 'still fine');
+        assert.equal(r.successful, true);
+        const c = await other.connect();
+        assert.deepEqual(c.messages.map((m) => m.data).filter((d) => d === 'still fine'), ['still fine']);
+        await flooder.disconnect();
+        await other.disconnect();
+    });
+
+    test('held connects in total: the third gets 503 with retry advice and keeps its messages', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const ch = uniqueChannel('/polls');
+        const a = await new BayeuxClient(url).start([ch]);
+        const b = await new BayeuxClient(url).start([ch]);
+        const c = await new BayeuxClient(url).start([ch]);
+        const ha = a.connect();
+        const hb = b.connect();
+        for (let i = 0; i < 50 && (await status(url)).held_polls < 2; i++) await new Promise((r) => setTimeout(r, 50));
+        const rc = await c.connect();
+        assert.equal(rc.reply.successful, false);
+        assert.equal(rc.reply.error, '503::too_many_polls');
+        assert.deepEqual(rc.reply.advice, { reconnect: 'retry', interval: 1000 });
+        const pub = await new BayeuxClient(url).start([]);
+        await pub.publish(ch, 'for all');
+        for (const h of [await ha, await hb]) assert.deepEqual(h.messages.map((m) => m.data), ['for all']);
+        const again = await c.connect();
+        assert.equal(again.reply.successful, true);
+        assert.deepEqual(again.messages.map((m) => m.data), ['for all'], 'queued while refused');
+        assert.ok((await status(url)).counters.limit_polls >= 1);
+        for (const x of [a, b, c, pub]) await x.disconnect();
+    });
+
+    testLighttpdHealthy(fx);
+});
