@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "bayeux_internal.h"
 #include "channel_name.h"
 #include "config.h"
@@ -107,6 +108,12 @@ static void publish(struct batch *b, const struct msg *m)
     session_t *s = batch_session(b, m);
     if (!s)
         return;
+    /* the --policy decides per session role, for /service channels too */
+    if (!auth_may_publish(atomic_load_explicit(&s->role, memory_order_acquire), m->channel)) {
+        reply_error(b, m, BERR_PUBLISH_DENIED, m->channel, NULL);
+        session_release(s);
+        return;
+    }
 
     size_t data_len = 0;
     const char *data_json = json_object_to_json_string_length(
@@ -292,8 +299,10 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
     size_t n;
     poll_t *replaced;
     bool advise;
+    int64_t ack_batch;
     enum connect_result r = session_connect(b->connect_session, p, b->req->browser,
-                                            b->connect_timeout, &msgs, &n, &replaced, &advise);
+                                            b->connect_timeout, b->connect_ack, &msgs, &n,
+                                            &replaced, &advise, &ack_batch);
     if (replaced)
         poll_complete(replaced, POLL_REPLACED, NULL, 0);
     if (r == CONNECT_PARKED) {
@@ -316,7 +325,8 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
         buf_append(&replies, b->before.data + mark, b->before.len - mark - 1);
     } else {
         poll_connect_reply(&replies, b->connect_id,
-                           r == CONNECT_MULTIPLE ? POLL_MULTIPLE : POLL_MESSAGES, advise);
+                           r == CONNECT_MULTIPLE ? POLL_MULTIPLE : POLL_MESSAGES, advise,
+                           ack_batch);
     }
     if (b->after.len)
         buf_append(&replies, b->after.data, b->after.len);

@@ -23,6 +23,7 @@ struct batch {
     session_t *connect_session;  /* its session (reference) */
     char *connect_id;        /* its id as JSON, or NULL */
     long connect_timeout;
+    int64_t connect_ack;     /* its ext.ack (ack extension), -1 if none */
     char headers[BAYEUX_HEADERS_MAX];
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "bayeux_internal.h"
 #include "channel.h"
 #include "channel_name.h"
@@ -63,6 +64,15 @@ static void reply_error_about(struct batch *b, const struct msg *m, enum bayeux_
 
 /* ---------------------------------------------------------- handshake --- */
 
+/* True when a handshake asks for the ack extension: ext.ack is true. */
+static bool wants_ack(struct json_object *msg)
+{
+    struct json_object *ext, *ack;
+    return json_object_object_get_ex(msg, "ext", &ext) && json_object_is_type(ext, json_type_object) &&
+           json_object_object_get_ex(ext, "ack", &ack) && json_object_is_type(ack, json_type_boolean) &&
+           json_object_get_boolean(ack);
+}
+
 void meta_handshake(struct batch *b, const struct msg *m)
 {
     struct json_object *v;
@@ -88,6 +98,17 @@ void meta_handshake(struct batch *b, const struct msg *m)
             return;
         }
     }
+    /* who the client is: ext.auth against --auth-file (anonymous without) */
+    struct json_object *ext = NULL;
+    const char *role;
+    json_object_object_get_ex(m->obj, "ext", &ext);
+    if (auth_handshake(ext, &role) != BERR_NONE) {
+        log_info("handshake refused from %s: ext.auth %s",
+                 b->http->remote_addr ? b->http->remote_addr : "-",
+                 ext && json_object_object_get_ex(ext, "auth", NULL) ? "wrong" : "missing");
+        reply_error(b, m, BERR_HANDSHAKE_DENIED, NULL, NULL);
+        return;
+    }
 
     session_t *s = session_create();
     if (!s) {
@@ -97,6 +118,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
         reply_error(b, m, full ? BERR_TOO_MANY_SESSIONS : BERR_INTERNAL, NULL, NULL);
         return;
     }
+    atomic_store_explicit(&s->role, role, memory_order_release);
     /* a browser without the cookie gets one: it lets the server notice
      * several tabs of one browser long-polling at once */
     if (!b->req->browser[0]) {
@@ -112,6 +134,10 @@ void meta_handshake(struct batch *b, const struct msg *m)
     buf_puts(r, "\",\"version\":\"1.0\",\"supportedConnectionTypes\":[\"long-polling\","
                 "\"callback-polling\"],\"advice\":");
     poll_advice_standard(r);
+    if (wants_ack(m->obj)) {
+        session_enable_ack(s);
+        buf_puts(r, ",\"ext\":{\"ack\":true}");
+    }
     reply_end(b, r);
     log_debug("session %.8s... handshake", s->id);
     session_release(s);
@@ -155,6 +181,14 @@ void meta_connect(struct batch *b, const struct msg *m)
     b->connect_session = s;
     b->connect_id = m->id ? xstrdup(m->id) : NULL;
     b->connect_timeout = timeout;
+    b->connect_ack = -1;
+    struct json_object *ext, *ack;
+    if (json_object_object_get_ex(m->obj, "ext", &ext) && json_object_is_type(ext, json_type_object) &&
+        json_object_object_get_ex(ext, "ack", &ack) && json_object_is_type(ack, json_type_int)) {
+        int64_t n = json_object_get_int64(ack);
+        if (n >= 0)
+            b->connect_ack = n;
+    }
 }
 
 /* ---------------------------------------------------------- subscribe --- */
@@ -198,6 +232,18 @@ void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
     if (!s) {
         buf_release(&echo);
         return;
+    }
+    /* the --policy decides per session role; /service patterns too */
+    const char *role = atomic_load_explicit(&s->role, memory_order_acquire);
+    for (size_t i = 0; i < n && subscribe; i++) {
+        struct json_object *p = json_object_is_type(sub, json_type_array)
+                                    ? json_object_array_get_idx(sub, i) : sub;
+        if (!auth_may_subscribe(role, json_object_get_string(p))) {
+            reply_error(b, m, BERR_SUBSCRIBE_DENIED, json_object_get_string(p), echo.data);
+            buf_release(&echo);
+            session_release(s);
+            return;
+        }
     }
     /* /service subscriptions are accepted but not recorded: nothing is ever
      * broadcast there */

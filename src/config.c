@@ -98,6 +98,18 @@ void config_usage(FILE *out)
         "                                 limit (else 429:MS:publish_rate_exceeded) [%g]\n"
         "  --publish-burst N              publishes allowed at once within the rate [%g]\n"
         "\n"
+        "Security (docs/security.md):\n"
+        "  --auth-file FILE               lines \"ROLE SECRET\": a handshake whose\n"
+        "                                 ext.auth is a SECRET gets its ROLE, a wrong\n"
+        "                                 one 403::handshake_denied  [all anonymous]\n"
+        "  --auth-required                refuse handshakes without ext.auth as well\n"
+        "  --policy FILE                  lines \"allow|deny ACTIONS PATTERN ROLES\":\n"
+        "                                 the first rule that matches a publish or\n"
+        "                                 subscribe decides; none: denied [all allowed]\n"
+        "  --allow-origin ORIGIN          pages of ORIGIN (scheme://host[:port]) may\n"
+        "                                 call from a browser; up to %d times\n"
+        "                                 [other origins: HTTP 403]\n"
+        "\n"
         "  --log-level LEVEL              error, warn, info or debug      [info]\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n"
@@ -107,7 +119,8 @@ void config_usage(FILE *out)
         d.socket_mode, d.backlog, d.threads, d.timeout_ms, d.interval_ms,
         d.max_interval_ms, d.max_sessions_per_browser, d.multi_client_interval_ms,
         d.max_queue, d.max_body, d.max_batch, d.max_message, d.max_subscriptions,
-        d.max_sessions, FD_RESERVE, d.max_polls, d.publish_rate, d.publish_burst);
+        d.max_sessions, FD_RESERVE, d.max_polls, d.publish_rate, d.publish_burst,
+        CONFIG_ORIGINS_MAX);
 }
 
 /* Parses a non-negative integer within [min, max]; returns 0 on success. */
@@ -126,7 +139,8 @@ enum {
     OPT_LISTEN = 256, OPT_SOCKET_MODE, OPT_BACKLOG, OPT_THREADS, OPT_TIMEOUT,
     OPT_INTERVAL, OPT_MAX_INTERVAL, OPT_MAX_SPB, OPT_MC_INTERVAL, OPT_MAX_BODY,
     OPT_MAX_QUEUE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_MAX_BATCH, OPT_MAX_MESSAGE,
-    OPT_MAX_SUBS, OPT_MAX_SESSIONS, OPT_MAX_POLLS, OPT_PUBLISH_RATE, OPT_PUBLISH_BURST
+    OPT_MAX_SUBS, OPT_MAX_SESSIONS, OPT_MAX_POLLS, OPT_PUBLISH_RATE, OPT_PUBLISH_BURST,
+    OPT_AUTH_FILE, OPT_AUTH_REQUIRED, OPT_POLICY, OPT_ALLOW_ORIGIN
 };
 
 int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
@@ -153,6 +167,10 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         { "max-polls", required_argument, NULL, OPT_MAX_POLLS },
         { "publish-rate", required_argument, NULL, OPT_PUBLISH_RATE },
         { "publish-burst", required_argument, NULL, OPT_PUBLISH_BURST },
+        { "auth-file", required_argument, NULL, OPT_AUTH_FILE },
+        { "auth-required", no_argument, NULL, OPT_AUTH_REQUIRED },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
         { NULL, 0, NULL, 0 }
     };
     optind = 1;
@@ -200,6 +218,15 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
             bad = parse_long(optarg, 0, 1000000, 10, &v); c->publish_rate = (double)v; break;
         case OPT_PUBLISH_BURST:
             bad = parse_long(optarg, 1, 1000000, 10, &v); c->publish_burst = (double)v; break;
+        case OPT_AUTH_FILE: c->auth_file = optarg; break;
+        case OPT_AUTH_REQUIRED: c->auth_required = true; break;
+        case OPT_POLICY: c->policy_file = optarg; break;
+        case OPT_ALLOW_ORIGIN:
+            /* the value is checked when main() hands it to cors_allow */
+            bad = c->n_allow_origins == CONFIG_ORIGINS_MAX;
+            if (!bad)
+                c->allow_origins[c->n_allow_origins++] = optarg;
+            break;
         case OPT_LOG_LEVEL: {
             int l = log_parse_level(optarg);
             if (l < 0)

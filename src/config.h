@@ -6,8 +6,11 @@
 #ifndef BAYEUX_CONFIG_H
 #define BAYEUX_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#define CONFIG_ORIGINS_MAX 32       /* --allow-origin given at most this often */
 
 struct config {
     const char *listen;            /* NULL: FastCGI listen socket on fd 0 */
@@ -28,6 +31,11 @@ struct config {
     size_t max_polls;              /* held connects in total */
     double publish_rate;           /* publishes per second per session; 0: unlimited */
     double publish_burst;          /* token bucket size */
+    const char *auth_file;         /* "ROLE SECRET" lines (auth.h), or NULL */
+    bool auth_required;            /* refuse handshakes without ext.auth */
+    const char *policy_file;       /* publish/subscribe rules (auth.h), or NULL */
+    const char *allow_origins[CONFIG_ORIGINS_MAX];  /* cross-origin callers (cors.h) */
+    size_t n_allow_origins;
     long sweep_ms;                 /* sweeper period */
     int log_level;
 };

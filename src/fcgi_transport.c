@@ -28,15 +28,32 @@
 #include "bayeux.h"
 #include "buf.h"
 #include "config.h"
+#include "cors.h"
 #include "log.h"
 #include "poll.h"
 #include "stats.h"
+#include "watch.h"
 
 /* A FastCGI connection reduced to what a reply needs. */
 struct conn {
     int fd;
     uint16_t request_id;
+    /* the allowed origin every reply names (cors.h), or NULL; kept here so
+     * that a held connect answered later by another thread carries it too */
+    const char *cors_origin;
+    /* two references while the accepting thread handles the request: its
+     * own and the one whoever completes the request drops; so a parked
+     * request completed at once by another thread stays valid until the
+     * accepting thread has put it under watch */
+    atomic_int refs;
+    struct watch_entry watch;   /* hang-up of a parked request (watch.h) */
 };
+
+static void conn_unref(struct conn *c)
+{
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        free(c);
+}
 
 /* A reply write that cannot finish in this time means the web server is
  * stuck; give up rather than hold the completing thread. */
@@ -151,6 +168,7 @@ int transport_open(const char *listen_addr, int backlog, int socket_mode)
 
 void transport_close(void)
 {
+    watch_stop();
     if (own_socket)
         close(listen_fd);
     listen_fd = -1;
@@ -210,10 +228,16 @@ void transport_complete(void *conn_, int status, const char *content_type,
     struct conn *c = conn_;
     buf_t http = BUF_INIT;
     buf_reserve(&http, len + 256);
-    buf_printf(&http,
-               "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
-               "X-Content-Type-Options: nosniff\r\n%sContent-Length: %zu\r\n\r\n",
-               status, status_text(status), content_type, extra_headers ? extra_headers : "", len);
+    buf_printf(&http, "Status: %d %s\r\n", status, status_text(status));
+    /* a 204 has no body: no type and no length (RFC 9110) */
+    if (status != 204)
+        buf_printf(&http, "Content-Type: %s\r\n", content_type);
+    buf_printf(&http, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s",
+               extra_headers ? extra_headers : "");
+    cors_headers(&http, c->cors_origin, false);
+    if (status != 204)
+        buf_printf(&http, "Content-Length: %zu\r\n", len);
+    buf_puts(&http, "\r\n");
     buf_append(&http, body, len);
     buf_t rec = BUF_INIT;
     frame_records(&rec, c->request_id, http.data, http.len);
@@ -232,8 +256,14 @@ void transport_complete(void *conn_, int status, const char *content_type,
     }
     buf_release(&rec);
     /* stdin was read to its end, so nothing unread can turn close into a reset */
+    watch_done(&c->watch);   /* before close: the fd number may be reused at once */
     close(c->fd);
-    free(c);
+    conn_unref(c);
+}
+
+bool transport_conn_dead(void *conn)
+{
+    return watch_dead(&((struct conn *)conn)->watch);
 }
 
 /* ------------------------------------------------------------ accept --- */
@@ -283,7 +313,8 @@ static void handle(FCGX_Request *r)
         free(r);
         return;
     }
-    struct conn *c = xmalloc(sizeof *c);
+    struct conn *c = xcalloc(1, sizeof *c);
+    atomic_init(&c->refs, 2);
     char *method = param_copy(r, "REQUEST_METHOD");
     char *ctype = param_copy(r, "CONTENT_TYPE");
     char *query = param_copy(r, "QUERY_STRING");
@@ -292,6 +323,11 @@ static void handle(FCGX_Request *r)
     char *remote = param_copy(r, "REMOTE_ADDR");
     const char *https = FCGX_GetParam("HTTPS", r->envp);
     bool is_https = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0);
+    /* before anything else: a browser page of another origin gets nothing */
+    const char *cors_why;
+    enum cors_verdict cors = cors_check(method, FCGX_GetParam("HTTP_ORIGIN", r->envp),
+                                        FCGX_GetParam("HTTP_HOST", r->envp), is_https,
+                                        &c->cors_origin, &cors_why);
 
     c->fd = r->ipcFd;
     c->request_id = (uint16_t)r->requestId;
@@ -302,7 +338,19 @@ static void handle(FCGX_Request *r)
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
     stats_add(STAT_REQUESTS, 1);
-    if (too_big) {
+    if (cors == CORS_REFUSED) {
+        buf_t why = BUF_INIT;
+        buf_printf(&why, "%s\n", cors_why);
+        log_debug("%s", cors_why);
+        stats_add(STAT_HTTP_ERRORS, 1);
+        transport_complete(c, 403, "text/plain;charset=UTF-8", NULL, why.data, why.len);
+        buf_release(&why);
+    } else if (cors == CORS_PREFLIGHT) {
+        buf_t allow = BUF_INIT;
+        cors_headers(&allow, NULL, true);
+        transport_complete(c, 204, "text/plain;charset=UTF-8", allow.data, "", 0);
+        buf_release(&allow);
+    } else if (too_big) {
         static const char msg[] = "request body too large\n";
         stats_add(STAT_LIMIT_BODY, 1);
         stats_add(STAT_HTTP_ERRORS, 1);
@@ -315,10 +363,13 @@ static void handle(FCGX_Request *r)
         };
         struct bayeux_reply out;
         bayeux_handle(&req, c, &out);
-        if (!out.parked)
+        if (out.parked)
+            watch_add(&c->watch, c->fd);   /* no-op if already completed */
+        else
             transport_complete(c, out.status, out.content_type, out.headers, out.body, out.len);
         bayeux_reply_release(&out);
     }
+    conn_unref(c);
     free(body);
     free(method);
     free(ctype);
@@ -353,6 +404,10 @@ static void *accept_loop(void *arg)
 int transport_start(int n)
 {
     atomic_store(&stopping, false);
+    if (watch_start(poll_registry_hangup) < 0) {
+        log_error("cannot start the hang-up watcher: %s", strerror(errno));
+        return -1;
+    }
     threads = xcalloc((size_t)n, sizeof *threads);
     for (int i = 0; i < n; i++) {
         if (pthread_create(&threads[i], NULL, accept_loop, NULL) != 0) {

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "channel.h"
 #include "chat.h"
 #include "config.h"
+#include "cors.h"
 #include "fcgi_transport.h"
 #include "log.h"
 #include "poll.h"
@@ -38,6 +40,13 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     log_set_level((enum log_level)config.log_level);
+    /* a bad security file stops the start: running with a policy half
+     * applied, or none, would open what the operator meant to close */
+    if (auth_load(config.auth_file, config.policy_file, config.auth_required, stderr) < 0)
+        return 2;
+    for (size_t i = 0; i < config.n_allow_origins; i++)
+        if (cors_allow(config.allow_origins[i], stderr) < 0)
+            return 2;
 
     /* Handlers installed before FCGX_Init keep libfcgi from installing its
      * own flag-setting ones; the signals are then blocked everywhere and
@@ -61,7 +70,7 @@ int main(int argc, char **argv)
     if (transport_open(config.listen, config.backlog, config.socket_mode) < 0)
         return 1;
 
-    poll_registry_init(transport_complete);
+    poll_registry_init(transport_complete, transport_conn_dead);
     session_table_init();
     channel_table_init();
     service_register_builtin();
@@ -89,6 +98,8 @@ int main(int argc, char **argv)
     channel_table_shutdown();
     poll_registry_shutdown();
     service_clear();
+    cors_clear();
+    auth_clear();
     transport_close();
     log_info("stopped (%zu held connects answered)", held);
     return 0;

@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ struct browser_count {
 };
 
 static poll_complete_fn complete_cb;   /* set once before threads start */
+static poll_dead_fn dead_cb;           /* likewise; NULL: conns never die */
+static atomic_bool hangup_pending;     /* a conn died since the last collection */
 
 int64_t poll_now_ms(void)
 {
@@ -42,9 +45,38 @@ int64_t poll_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void poll_registry_init(poll_complete_fn complete)
+void poll_registry_init(poll_complete_fn complete, poll_dead_fn dead)
 {
     complete_cb = complete;
+    dead_cb = dead;
+}
+
+void poll_registry_hangup(void)
+{
+    atomic_store(&hangup_pending, true);
+}
+
+bool poll_conn_dead(const poll_t *p)
+{
+    return dead_cb && dead_cb(p->conn);
+}
+
+size_t poll_registry_collect_dead(void (*take)(void *owner, void *ctx), void *ctx)
+{
+    if (!atomic_exchange(&hangup_pending, false))
+        return 0;
+    size_t n = 0;
+    pthread_mutex_lock(&registry.lock);
+    /* a poll in the heap is alive: completing it unparks it first, under
+     * this lock, so its conn cannot be freed during the scan */
+    for (size_t i = 0; i < registry.len; i++) {
+        if (poll_conn_dead(registry.heap[i])) {
+            take(registry.heap[i]->owner, ctx);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&registry.lock);
+    return n;
 }
 
 static void free_browser(void *value, void *ctx)
@@ -85,6 +117,7 @@ poll_t *poll_create(void *conn, const char *jsonp, const char *before, const cha
     memset(p, 0, sizeof *p);
     p->conn = conn;
     p->heap_index = SIZE_MAX;
+    p->ack_batch = -1;
     char *at = p->text;
     p->before = text_put(&at, before);
     p->after = text_put(&at, after);
@@ -290,7 +323,8 @@ void poll_advice_standard(buf_t *out)
                config.interval_ms, config.timeout_ms);
 }
 
-void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise)
+void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise,
+                        int64_t ack_batch)
 {
     buf_putc(out, '{');
     if (connect_id) {
@@ -299,6 +333,8 @@ void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason rea
         buf_putc(out, ',');
     }
     buf_puts(out, "\"channel\":\"/meta/connect\",\"successful\":true");
+    if (ack_batch >= 0)
+        buf_printf(out, ",\"ext\":{\"ack\":%lld}", (long long)ack_batch);
     if (reason == POLL_CLOSED)
         buf_puts(out, ",\"advice\":{\"reconnect\":\"none\"}");
     else if (reason == POLL_SHUTDOWN)
@@ -325,7 +361,7 @@ void poll_complete(poll_t *p, enum poll_reason reason, message_t *const *msgs, s
     assert(p->heap_index == SIZE_MAX && !p->browser);   /* unparked first */
     buf_t replies = BUF_INIT;
     buf_puts(&replies, p->before);
-    poll_connect_reply(&replies, p->connect_id, reason, p->advise);
+    poll_connect_reply(&replies, p->connect_id, reason, p->advise, p->ack_batch);
     buf_puts(&replies, p->after);
     buf_t body = BUF_INIT;
     poll_build_body(&body, p->jsonp, msgs, n, replies.data, replies.len);

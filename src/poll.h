@@ -32,13 +32,18 @@ enum poll_reason {
     POLL_REPLACED,     /* a newer connect of the same session arrived */
     POLL_CLOSED,       /* the session ended (disconnect, expiry) */
     POLL_SHUTDOWN,     /* the server is stopping */
-    POLL_MULTIPLE      /* (never held) another session of the browser holds one */
+    POLL_MULTIPLE,     /* (never held) another session of the browser holds one */
+    POLL_ABANDONED     /* the web server gave the request up (its client reset) */
 };
 
 /* The transport's completion callback: writes an HTTP response on conn and
  * finishes it. Takes ownership of conn; body stays owned by the caller. */
 typedef void (*poll_complete_fn)(void *conn, int status, const char *content_type,
                                  const char *extra_headers, const char *body, size_t len);
+
+/* The transport's hang-up test: true when the web server has closed conn
+ * (nobody will read a reply). Must be cheap and safe on a live conn. */
+typedef bool (*poll_dead_fn)(void *conn);
 
 typedef struct poll {
     void *conn;                     /* transport handle, owned */
@@ -48,6 +53,9 @@ typedef struct poll {
     const char *browser;            /* the browser it is counted against while
                                        parked (the registry's copy), or NULL */
     bool advise;                    /* the reply carries the standard advice */
+    int64_t ack_batch;              /* ack extension: the batch number the reply
+                                       carries in ext.ack, or -1; set by the
+                                       owner under its lock before completing */
     /* the strings below live in `text`, allocated with the poll: a held poll
      * is one allocation of ~100 bytes plus the transport's conn */
     const char *before;             /* replies that precede the connect reply, "" or "a,b," */
@@ -57,7 +65,20 @@ typedef struct poll {
     char text[];
 } poll_t;
 
-void poll_registry_init(poll_complete_fn complete);
+void poll_registry_init(poll_complete_fn complete, poll_dead_fn dead);
+
+/* Called by the transport (any thread) when some held request hung up:
+ * the next poll_registry_collect_dead looks for them. */
+void poll_registry_hangup(void);
+
+/* If a hang-up was signalled since the last call, calls take(owner, ctx)
+ * for every parked poll whose conn is dead, under the registry lock (take
+ * may only take a reference on the owner); the polls stay parked. Returns
+ * how many were found. */
+size_t poll_registry_collect_dead(void (*take)(void *owner, void *ctx), void *ctx);
+
+/* True when p's connection was given up by the web server. */
+bool poll_conn_dead(const poll_t *p);
 void poll_registry_shutdown(void);
 
 /* Creates a poll that owns conn. before/after/connect_id are copied. */
@@ -106,8 +127,9 @@ void poll_build_body(buf_t *out, const char *jsonp, message_t *const *msgs, size
 
 /* The connect reply for a completion reason, appended to out. `advise` adds
  * the standard advice (first connect, or advice changed back) where the
- * reason has no advice of its own. */
-void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise);
+ * reason has no advice of its own; ack_batch >= 0 adds ext.ack. */
+void poll_connect_reply(buf_t *out, const char *connect_id, enum poll_reason reason, bool advise,
+                        int64_t ack_batch);
 
 /* The server's standard advice object: reconnect retry, interval, timeout. */
 void poll_advice_standard(buf_t *out);

@@ -76,9 +76,7 @@ session_t *session_ref(session_t *s)
 static void session_free(session_t *s)
 {
     assert(s->poll == NULL && s->nsubs == 0);
-    for (size_t i = 0; i < s->qlen; i++)
-        message_release(s->queue[(s->qhead + i) % s->qcap]);
-    free(s->queue);
+    queue_release(&s->queue);
     free(s->subs);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -178,20 +176,6 @@ long session_take_publish_token(session_t *s)
 
 /* ------------------------------------------------------------ queue --- */
 
-/* Moves every queued message to a new array (caller owns the references).
- * Call with s->lock held. */
-static message_t **queue_drain(session_t *s, size_t *n)
-{
-    *n = s->qlen;
-    if (!s->qlen)
-        return NULL;
-    message_t **out = xmalloc(s->qlen * sizeof *out);
-    for (size_t i = 0; i < s->qlen; i++)
-        out[i] = s->queue[(s->qhead + i) % s->qcap];
-    s->qhead = s->qlen = 0;
-    return out;
-}
-
 static void messages_release(message_t **msgs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -199,44 +183,37 @@ static void messages_release(message_t **msgs, size_t n)
     free(msgs);
 }
 
-/* Appends m; past config.max_queue the oldest message is dropped. Call with
- * s->lock held. Returns true if a message was dropped. */
-static bool queue_push(session_t *s, message_t *m)
+/* The messages of a reply to s (see queue_take) and its ext.ack number.
+ * Call with s->lock held. */
+static message_t **take_messages(session_t *s, size_t *n, int64_t *batch)
 {
-    bool dropped = false;
-    if (s->qlen == config.max_queue) {
-        message_release(s->queue[s->qhead]);
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        s->dropped++;
-        dropped = true;
-        stats_add(STAT_DROPPED, 1);
-    }
-    if (s->qlen == s->qcap) {
-        size_t cap = s->qcap ? s->qcap * 2 : 8;
-        message_t **q = xmalloc(cap * sizeof *q);
-        for (size_t i = 0; i < s->qlen; i++)
-            q[i] = s->queue[(s->qhead + i) % s->qcap];
-        free(s->queue);
-        s->queue = q;
-        s->qcap = cap;
-        s->qhead = 0;
-    }
-    s->queue[(s->qhead + s->qlen) % s->qcap] = message_ref(m);
-    s->qlen++;
-    return dropped;
+    size_t resent;
+    message_t **msgs = queue_take(&s->queue, n, batch, &resent);
+    if (resent)
+        stats_add(STAT_RESENT, resent);
+    return msgs;
 }
 
-/* Detaches the held poll, if any. Call with s->lock held. */
+/* Detaches the held poll, if any. Call with s->lock held. A held poll means
+ * nothing was waiting, so its reply, if it goes out without messages, acks
+ * the last batch again. */
 static poll_t *take_poll(session_t *s)
 {
     poll_t *p = s->poll;
     if (p) {
         s->poll = NULL;
         poll_registry_unpark(p);
+        p->ack_batch = s->queue.ack ? (int64_t)s->queue.batch : -1;
         atomic_store(&s->expires_at_ms, expiry_from(poll_now_ms()));
     }
     return p;
+}
+
+void session_enable_ack(session_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->queue.ack = true;
+    pthread_mutex_unlock(&s->lock);
 }
 
 void session_enqueue(session_t *s, message_t *m)
@@ -252,11 +229,15 @@ void session_enqueue(session_t *s, message_t *m)
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    dropped = queue_push(s, m);
+    dropped = queue_push(&s->queue, m, config.max_queue);
+    if (dropped) {
+        s->dropped++;
+        stats_add(STAT_DROPPED, 1);
+    }
     total_dropped = s->dropped;
     p = take_poll(s);
     if (p)
-        msgs = queue_drain(s, &n);
+        msgs = take_messages(s, &n, &p->ack_batch);
     pthread_mutex_unlock(&s->lock);
 
     /* a full queue means a client that stopped polling; say so now and then */
@@ -272,8 +253,8 @@ void session_enqueue(session_t *s, message_t *m)
 /* ----------------------------------------------------------- connect --- */
 
 enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
-                                    long timeout_ms, message_t ***msgs, size_t *n,
-                                    poll_t **replaced, bool *advise)
+                                    long timeout_ms, int64_t ack, message_t ***msgs, size_t *n,
+                                    poll_t **replaced, bool *advise, int64_t *ack_batch)
 {
     enum connect_result r;
     int64_t now = poll_now_ms();
@@ -287,11 +268,14 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
         return CONNECT_UNKNOWN;
     }
     *replaced = take_poll(s);
+    if (s->queue.ack)
+        queue_ack(&s->queue, ack);
     bool first = !s->connected;
     s->connected = true;
     /* advice goes out on the first connect and again whenever it changes */
     *advise = first || s->advised_multiple;
-    if (first || timeout_ms <= 0 || s->qlen > 0) {
+    /* anything left (new, or sent and not acknowledged) goes out now */
+    if (first || timeout_ms <= 0 || queue_length(&s->queue) > 0) {
         r = first ? CONNECT_FIRST : CONNECT_NOW;
         s->advised_multiple = false;
     } else {
@@ -317,7 +301,7 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
             *advise = false;
         }
     }
-    *msgs = queue_drain(s, n);
+    *msgs = take_messages(s, n, ack_batch);
     atomic_store(&s->expires_at_ms, expiry_from(now));
     pthread_mutex_unlock(&s->lock);
     return r;
@@ -344,29 +328,29 @@ static void session_finish_removal(session_t *s, poll_t *p, enum poll_reason rea
     session_release(s);   /* the table's reference */
 }
 
-/* Marks s closed and takes its poll and queue. Call with s->lock held.
- * Returns false if it was already closed. */
-static bool close_locked(session_t *s, poll_t **p, message_t ***msgs, size_t *n)
+/* Marks s closed, takes its poll and drops its queue (*undelivered: how
+ * many messages it held). Call with s->lock held. Returns false if it was
+ * already closed. */
+static bool close_locked(session_t *s, poll_t **p, size_t *undelivered)
 {
     if (atomic_load(&s->closed))
         return false;
     atomic_store(&s->closed, true);
     *p = take_poll(s);
-    *msgs = queue_drain(s, n);
+    *undelivered = queue_length(&s->queue);
+    queue_release(&s->queue);
     return true;
 }
 
 static void session_remove_with(session_t *s, enum poll_reason reason)
 {
     poll_t *p = NULL;
-    message_t **msgs = NULL;
     size_t n = 0;
     pthread_mutex_lock(&s->lock);
-    bool closing = close_locked(s, &p, &msgs, &n);
+    bool closing = close_locked(s, &p, &n);
     pthread_mutex_unlock(&s->lock);
     if (!closing)
         return;
-    messages_release(msgs, n);
     session_finish_removal(s, p, reason);
 }
 
@@ -410,19 +394,17 @@ size_t session_expire(int64_t now_ms)
     for (size_t i = 0; i < c.n; i++) {
         session_t *s = c.v[i];
         poll_t *p = NULL;
-        message_t **msgs = NULL;
         size_t n = 0;
         bool closing = false;
         pthread_mutex_lock(&s->lock);
         /* re-check under the lock: a connect may have come in meanwhile */
         long long at = atomic_load(&s->expires_at_ms);
         if (s->poll == NULL && at != 0 && at <= now_ms)
-            closing = close_locked(s, &p, &msgs, &n);
+            closing = close_locked(s, &p, &n);
         pthread_mutex_unlock(&s->lock);
         if (closing) {
             if (n)
                 log_debug("session %.8s... expired with %zu undelivered messages", s->id, n);
-            messages_release(msgs, n);
             session_finish_removal(s, p, POLL_CLOSED);
             expired++;
         }
@@ -462,6 +444,28 @@ size_t session_expire_polls(int64_t now_ms)
     return done;
 }
 
+size_t session_release_dead_polls(void)
+{
+    struct collect c = { 0 };
+    poll_registry_collect_dead(take_owner, &c);
+    size_t done = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        session_t *s = c.v[i];
+        poll_t *p = NULL;
+        pthread_mutex_lock(&s->lock);
+        if (s->poll && poll_conn_dead(s->poll))
+            p = take_poll(s);
+        pthread_mutex_unlock(&s->lock);
+        if (p) {
+            poll_complete(p, POLL_ABANDONED, NULL, 0);
+            done++;
+        }
+        session_release(s);
+    }
+    free(c.v);
+    return done;
+}
+
 /* ---------------------------------------------------------- shutdown --- */
 
 static void collect_all(void *value, void *ctx)
@@ -482,12 +486,10 @@ void session_table_shutdown(void)
     bool *closing = xcalloc(c.n ? c.n : 1, sizeof *closing);
     for (size_t i = 0; i < c.n; i++) {
         poll_t *p = NULL;
-        message_t **msgs = NULL;
         size_t n = 0;
         pthread_mutex_lock(&c.v[i]->lock);
-        closing[i] = close_locked(c.v[i], &p, &msgs, &n);
+        closing[i] = close_locked(c.v[i], &p, &n);
         pthread_mutex_unlock(&c.v[i]->lock);
-        messages_release(msgs, n);
         if (p)
             poll_complete(p, POLL_SHUTDOWN, NULL, 0);
     }

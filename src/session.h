@@ -27,6 +27,7 @@
 
 #include "message.h"
 #include "poll.h"
+#include "queue.h"
 
 #define SESSION_ID_BYTES 16                     /* 128 random bits */
 #define SESSION_ID_LEN (SESSION_ID_BYTES * 2)   /* as hex */
@@ -38,6 +39,9 @@ typedef struct session {
     atomic_int refs;
     atomic_bool closed;            /* set once, under `lock`; readable anywhere */
     atomic_llong expires_at_ms;    /* 0 while a connect is held; see session_expire */
+    /* the auth.h role: stored once by the handshake, before the clientId is
+     * sent; atomic because the session is in the table before that store */
+    _Atomic(const char *) role;
 
     /* guarded by the channel table lock (channel.c) */
     struct channel **subs;
@@ -46,8 +50,7 @@ typedef struct session {
 
     /* guarded by `lock` */
     pthread_mutex_t lock;
-    message_t **queue;             /* ring buffer of queued messages */
-    size_t qhead, qlen, qcap;
+    queue_t queue;                 /* outgoing messages (and, with acks, the unacknowledged) */
     uint64_t dropped;              /* messages dropped because the queue was full */
     poll_t *poll;                  /* the held connect, or NULL */
     bool connected;                /* a connect has been answered */
@@ -87,16 +90,22 @@ session_t *session_ref(session_t *s);
 void session_release(session_t *s);
 
 /* Handles a /meta/connect: releases an older held connect (returned in
- * *replaced, to be completed by the caller with POLL_REPLACED), then either
+ * *replaced, to be completed by the caller with POLL_REPLACED); with acks,
+ * drops what the client acknowledged (`ack`: its ext.ack, -1 if none), so
+ * that anything sent but unacknowledged is answered at once; then either
  * parks p (held for timeout_ms, counted against `browser`) or tells the caller
- * to answer now. On anything but CONNECT_PARKED, p is untouched and the
- * drained queue is in *msgs and *n (caller releases each message and frees
- * *msgs); *advise tells whether the reply must carry the standard advice (the
- * first connect, or the first after a multiple-clients advice). A parked poll
- * gets that flag in p->advise instead. */
+ * to answer now. On anything but CONNECT_PARKED, p is untouched, the reply's
+ * messages are in *msgs and *n (caller releases each message and frees
+ * *msgs) and its ext.ack number in *ack_batch (-1 without acks); *advise
+ * tells whether the reply must carry the standard advice (the first connect,
+ * or the first after a multiple-clients advice). A parked poll gets that flag
+ * in p->advise instead. */
 enum connect_result session_connect(session_t *s, poll_t *p, const char *browser,
-                                    long timeout_ms, message_t ***msgs, size_t *n,
-                                    poll_t **replaced, bool *advise);
+                                    long timeout_ms, int64_t ack, message_t ***msgs, size_t *n,
+                                    poll_t **replaced, bool *advise, int64_t *ack_batch);
+
+/* Turns the ack extension on for s (at handshake, before its first connect). */
+void session_enable_ack(session_t *s);
 
 /* Takes one publish token from s's bucket (config.publish_rate per second,
  * up to config.publish_burst). Returns 0, or the milliseconds until a token
@@ -116,6 +125,11 @@ size_t session_expire(int64_t now_ms);
 
 /* Sweeper: answers held connects whose timeout passed. Returns how many. */
 size_t session_expire_polls(int64_t now_ms);
+
+/* Sweeper: releases held connects the web server gave up (poll_conn_dead);
+ * their sessions stay and queue what comes until the client reconnects.
+ * Returns how many were released. */
+size_t session_release_dead_polls(void);
 
 /* Registers fn to be called (no locks held) when any session ends.
  * Only before threads start. */

@@ -48,6 +48,9 @@ static void *sweep(void *arg)
         size_t timed_out = session_expire_polls(now);
         if (timed_out)
             log_debug("%zu held connects timed out", timed_out);
+        size_t abandoned = session_release_dead_polls();
+        if (abandoned)
+            log_debug("%zu held connects given up by the web server", abandoned);
         if (now >= next_expiry) {
             size_t expired = session_expire(now);
             stats_add(STAT_SESSIONS_EXPIRED, expired);

@@ -17,6 +17,7 @@
 // page with textContent, never as HTML.
 
 import { CometD } from './vendor/cometd/cometd.js';
+import { AckExtension } from './vendor/cometd/AckExtension.js';
 
 const ROOM_RE = /^[A-Za-z0-9\-_!~()$@.]{1,64}$/;
 const USER_MAX_CHARS = 32;
@@ -71,6 +72,9 @@ cometd.configure({
     url: new URL('cometd', location.href).href,
     logLevel: 'warn',
 });
+// Acknowledged delivery: a connect reply lost on a flaky network (mobile,
+// Wi-Fi hand-over) is sent again instead of being lost.
+cometd.registerExtension('ack', new AckExtension());
 
 cometd.addListener('/meta/handshake', (message) => {
     if (message.successful) {

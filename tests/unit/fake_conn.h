@@ -4,6 +4,7 @@
 #ifndef BAYEUX_TESTS_FAKE_CONN_H
 #define BAYEUX_TESTS_FAKE_CONN_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 
 struct fake_conn {
     int completed;          /* times the reply was written (must end at 1) */
+    bool dead;              /* the web server gave it up (watch.h) */
     int status;
     char content_type[64];
     char *body;
@@ -26,6 +28,11 @@ static inline void fake_complete(void *conn, int status, const char *content_typ
     snprintf(c->content_type, sizeof c->content_type, "%s", content_type);
     free(c->body);
     c->body = xstrndup(body, len);
+}
+
+static inline bool fake_dead(void *conn)
+{
+    return ((struct fake_conn *)conn)->dead;
 }
 
 static inline void fake_reset(struct fake_conn *c)

@@ -19,7 +19,7 @@ static void setup(void)
 {
     static bool once;
     config_defaults(&config);
-    poll_registry_init(fake_complete);
+    poll_registry_init(fake_complete, fake_dead);
     if (!once) {
         service_register_builtin();
         once = true;
@@ -346,6 +346,54 @@ static void test_limits(void)
     fake_reset(&held);
 }
 
+/* The ack extension: negotiated at handshake; every connect reply carries a
+ * batch number; a connect acking an older batch gets the unacknowledged
+ * messages again, at once and in order, before newer ones. */
+static void test_ack_extension(void)
+{
+    setup();
+    const char *r = post("[{\"channel\":\"/meta/handshake\",\"version\":\"1.0\","
+                         "\"supportedConnectionTypes\":[\"long-polling\"],\"ext\":{\"ack\":true}}]");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(r, ",\"ext\":{\"ack\":true}"));
+    char a[33];
+    snprintf(a, sizeof a, "%.32s", strstr(r, "\"clientId\":\"") + 12);
+    const char *pub = handshake(1);
+
+    r = postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"1\",\"ext\":{\"ack\":0}}]", a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"successful\":true,\"ext\":{\"ack\":0}"));
+    postf("[{\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":\"/ack\"}]", a);
+
+    /* held, then answered by a publish: batch 1 */
+    static struct fake_conn held;
+    char body[256];
+    snprintf(body, sizeof body, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"2\",\"ext\":{\"ack\":0}}]", a);
+    CU_ASSERT_PTR_NULL(post_on(&held, body, NULL));
+    postf("[{\"channel\":\"/ack\",\"clientId\":\"%s\",\"data\":\"m1\"}]", pub);
+    CU_ASSERT_EQUAL(held.completed, 1);
+    CU_ASSERT_STRING_EQUAL(held.body, "[{\"channel\":\"/ack\",\"data\":\"m1\"},"
+                                      "{\"id\":\"2\",\"channel\":\"/meta/connect\",\"successful\":true,\"ext\":{\"ack\":1}}]");
+    fake_reset(&held);
+
+    /* that reply was lost: the client acks 0 again and gets m1 back, with m2 */
+    postf("[{\"channel\":\"/ack\",\"clientId\":\"%s\",\"data\":\"m2\"}]", pub);
+    r = postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"3\",\"ext\":{\"ack\":0}}]", a);
+    CU_ASSERT_STRING_EQUAL(r, "[{\"channel\":\"/ack\",\"data\":\"m1\"},{\"channel\":\"/ack\",\"data\":\"m2\"},"
+                              "{\"id\":\"3\",\"channel\":\"/meta/connect\",\"successful\":true,\"ext\":{\"ack\":2}}]");
+    /* acking 2 leaves nothing: the next connect is held */
+    snprintf(body, sizeof body, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"id\":\"4\",\"ext\":{\"ack\":2}}]", a);
+    CU_ASSERT_PTR_NULL(post_on(&held, body, NULL));
+    CU_ASSERT_TRUE(reply.parked);
+    postf("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", a);
+    CU_ASSERT_EQUAL(held.completed, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(held.body, "\"ext\":{\"ack\":2}"));
+    fake_reset(&held);
+
+    /* without ext.ack at handshake there is no ext in connect replies */
+    const char *plain = handshake(2);
+    r = postf("[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"ext\":{\"ack\":5}}]", plain);
+    CU_ASSERT_PTR_NULL(strstr(r, "\"ext\""));
+}
+
 static void test_cleanup(void)
 {
     bayeux_reply_release(&reply);
@@ -365,6 +413,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_jsonp),
     UNIT_TEST(test_disconnect),
     UNIT_TEST(test_limits),
+    UNIT_TEST(test_ack_extension),
     UNIT_TEST(test_cleanup),
 };
 UNIT_MAIN("bayeux", tests)

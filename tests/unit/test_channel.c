@@ -33,7 +33,7 @@ static bool contains(session_t **v, size_t n, session_t *s)
 static void test_subscribe_collect_dedup(void)
 {
     config_defaults(&config);
-    poll_registry_init(fake_complete);
+    poll_registry_init(fake_complete, fake_dead);
     session_t *a = session_create(), *b = session_create(), *c = session_create();
     CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/x" }, 1, 100), 0);
     CU_ASSERT_EQUAL(channel_subscribe(a, (const char *[]){ "/chat/*" }, 1, 100), 0);

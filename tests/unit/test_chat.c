@@ -59,7 +59,7 @@ static void setup(void)
 {
     static bool once;
     config_defaults(&config);
-    poll_registry_init(fake_complete);
+    poll_registry_init(fake_complete, fake_dead);
     if (!once) {
         chat_init();
         once = true;

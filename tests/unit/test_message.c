@@ -168,7 +168,7 @@ static void test_build_body_appends(void)
 static void assert_connect(const char *id, enum poll_reason reason, bool advise, const char *want)
 {
     buf_t b = BUF_INIT;
-    poll_connect_reply(&b, id, reason, advise);
+    poll_connect_reply(&b, id, reason, advise, -1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b.data);
     CU_ASSERT_STRING_EQUAL(b.data, want);
     CU_ASSERT_EQUAL(b.len, strlen(want));

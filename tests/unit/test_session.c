@@ -20,7 +20,7 @@ static void on_end(session_t *s, void *ctx)
 static void setup(void)
 {
     config_defaults(&config);
-    poll_registry_init(fake_complete);
+    poll_registry_init(fake_complete, fake_dead);
 }
 
 static message_t *msg(const char *text)
@@ -38,7 +38,8 @@ static enum connect_result connect_now(session_t *s, poll_t *p, const char *brow
     size_t n;
     poll_t *replaced;
     bool advise;
-    enum connect_result r = session_connect(s, p, browser, timeout, &msgs, &n, &replaced, &advise);
+    int64_t ack_batch;
+    enum connect_result r = session_connect(s, p, browser, timeout, -1, &msgs, &n, &replaced, &advise, &ack_batch);
     if (replaced)
         poll_complete(replaced, POLL_REPLACED, NULL, 0);
     for (size_t i = 0; i < n; i++)
@@ -125,8 +126,9 @@ static void test_queued_messages_return_at_once_in_order(void)
     size_t n;
     poll_t *replaced;
     bool advise;
+    int64_t ack_batch;
     p = poll_create(&c, NULL, "", "", NULL);
-    CU_ASSERT_EQUAL(session_connect(s, p, "", 5000, &msgs, &n, &replaced, &advise), CONNECT_NOW);
+    CU_ASSERT_EQUAL(session_connect(s, p, "", 5000, -1, &msgs, &n, &replaced, &advise, &ack_batch), CONNECT_NOW);
     CU_ASSERT_FALSE(advise);
     poll_discard(p);
     CU_ASSERT_PTR_NULL(replaced);
@@ -153,8 +155,8 @@ static void test_queue_bound_drops_oldest(void)
         message_release(m);
     }
     CU_ASSERT_EQUAL(s->dropped, 2);
-    CU_ASSERT_EQUAL(s->qlen, 3);
-    CU_ASSERT_PTR_NOT_NULL(strstr(s->queue[s->qhead]->json, "m2"));
+    CU_ASSERT_EQUAL(queue_length(&s->queue), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s->queue.ring[s->queue.head].msg->json, "m2"));
     session_remove(s);
     session_release(s);
 }
@@ -239,6 +241,53 @@ static void test_poll_timeout(void)
     session_release(s);
 }
 
+/* A held connect the web server gave up is released at the next sweep; a
+ * message published after that waits in the queue for the next connect. */
+static void test_dead_poll_released(void)
+{
+    setup();
+    session_t *s = session_create();
+    struct fake_conn c = { 0 }, live = { 0 };
+    poll_t *p = poll_create(&c, NULL, "", "", NULL);
+    connect_now(s, p, "", 5000, NULL);
+    poll_discard(p);
+    p = poll_create(&c, NULL, "", "", NULL);
+    CU_ASSERT_EQUAL(connect_now(s, p, "", 60000, NULL), CONNECT_PARKED);
+    session_t *t = session_create();
+    poll_t *q = poll_create(&live, NULL, "", "", NULL);
+    connect_now(t, q, "", 5000, NULL);
+    poll_discard(q);
+    q = poll_create(&live, NULL, "", "", NULL);
+    CU_ASSERT_EQUAL(connect_now(t, q, "", 60000, NULL), CONNECT_PARKED);
+
+    CU_ASSERT_EQUAL(session_release_dead_polls(), 0);   /* no hang-up signalled */
+    c.dead = true;
+    CU_ASSERT_EQUAL(session_release_dead_polls(), 0);   /* dead, but not signalled yet */
+    poll_registry_hangup();
+    CU_ASSERT_EQUAL(session_release_dead_polls(), 1);
+    CU_ASSERT_EQUAL(c.completed, 1);
+    CU_ASSERT_EQUAL(live.completed, 0);
+    CU_ASSERT_EQUAL(poll_registry_count(), 1);
+    CU_ASSERT_EQUAL(session_release_dead_polls(), 0);
+
+    message_t *m = msg("after");
+    session_enqueue(s, m);
+    message_release(m);
+    size_t n;
+    struct fake_conn c2 = { 0 };
+    p = poll_create(&c2, NULL, "", "", NULL);
+    CU_ASSERT_EQUAL(connect_now(s, p, "", 60000, &n), CONNECT_NOW);
+    CU_ASSERT_EQUAL(n, 1);
+    poll_discard(p);
+    fake_reset(&c);
+    session_remove(s);
+    session_remove(t);
+    CU_ASSERT_EQUAL(live.completed, 1);
+    fake_reset(&live);
+    session_release(s);
+    session_release(t);
+}
+
 static void test_session_expiry(void)
 {
     setup();
@@ -284,6 +333,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_newer_connect_replaces_older),
     UNIT_TEST(test_multiple_clients_per_browser),
     UNIT_TEST(test_poll_timeout),
+    UNIT_TEST(test_dead_poll_released),
     UNIT_TEST(test_session_expiry),
 };
 UNIT_MAIN("session", tests)
