@@ -419,51 +419,54 @@ static void take_owner(void *owner, void *ctx)
     collect_push(ctx, owner);
 }
 
-size_t session_expire_polls(int64_t now_ms)
+/* Answers, for `reason`, the held poll of each collected session that
+ * still has one for which still_due(poll, now) holds: the poll seen while
+ * collecting may have been answered and replaced meanwhile. Releases the
+ * collected references. Returns how many were answered. */
+static size_t answer_collected(struct collect *c, bool (*still_due)(const poll_t *, int64_t),
+                               enum poll_reason reason)
 {
-    struct collect c = { .now = now_ms };
-    poll_registry_expire(now_ms, take_owner, &c);
-
     size_t done = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        session_t *s = c.v[i];
+    for (size_t i = 0; i < c->n; i++) {
+        session_t *s = c->v[i];
         poll_t *p = NULL;
         pthread_mutex_lock(&s->lock);
-        /* the poll we saw may have been answered and replaced meanwhile;
-         * only a poll that is itself due is answered here */
-        if (s->poll && s->poll->deadline_ms <= now_ms)
+        if (s->poll && still_due(s->poll, c->now))
             p = take_poll(s);
         pthread_mutex_unlock(&s->lock);
         if (p) {
-            poll_complete(p, POLL_TIMEOUT, NULL, 0);
+            poll_complete(p, reason, NULL, 0);
             done++;
         }
         session_release(s);
     }
-    free(c.v);
+    free(c->v);
     return done;
+}
+
+static bool poll_timed_out(const poll_t *p, int64_t now_ms)
+{
+    return p->deadline_ms <= now_ms;
+}
+
+static bool poll_dead(const poll_t *p, int64_t now_ms)
+{
+    (void)now_ms;
+    return poll_conn_dead(p);
+}
+
+size_t session_expire_polls(int64_t now_ms)
+{
+    struct collect c = { .now = now_ms };
+    poll_registry_expire(now_ms, take_owner, &c);
+    return answer_collected(&c, poll_timed_out, POLL_TIMEOUT);
 }
 
 size_t session_release_dead_polls(void)
 {
     struct collect c = { 0 };
     poll_registry_collect_dead(take_owner, &c);
-    size_t done = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        session_t *s = c.v[i];
-        poll_t *p = NULL;
-        pthread_mutex_lock(&s->lock);
-        if (s->poll && poll_conn_dead(s->poll))
-            p = take_poll(s);
-        pthread_mutex_unlock(&s->lock);
-        if (p) {
-            poll_complete(p, POLL_ABANDONED, NULL, 0);
-            done++;
-        }
-        session_release(s);
-    }
-    free(c.v);
-    return done;
+    return answer_collected(&c, poll_dead, POLL_ABANDONED);
 }
 
 /* ---------------------------------------------------------- shutdown --- */
