@@ -140,11 +140,15 @@ static FILE *open_config(const char *path, bool secret, FILE *err)
     return f;
 }
 
-/* ------------------------------------------------------------ secrets --- */
+typedef int (*line_fn)(struct auth_state *st, char **fld, int n, const char *path,
+                       int lineno, FILE *err);
 
-static int load_secrets(struct auth_state *st, const char *path, FILE *err)
+/* Reads a configuration file line by line, handing each non-empty line's
+ * fields to fn until one fails. Returns 0, or -1 after a message on err.
+ * A secret file's line buffer is wiped before it is freed. */
+static int read_config(struct auth_state *st, const char *path, bool secret, line_fn fn, FILE *err)
 {
-    FILE *f = open_config(path, true, err);
+    FILE *f = open_config(path, secret, err);
     if (!f)
         return -1;
     char *line = NULL;
@@ -154,52 +158,64 @@ static int load_secrets(struct auth_state *st, const char *path, FILE *err)
         lineno++;
         char *fld[FIELDS_MAX];
         int n = split_fields(line, fld);
-        if (n == 0)
-            continue;
-        if (n != 2) {
-            fprintf(err, "%s:%d: expected \"ROLE SECRET\"\n", path, lineno);
-            rc = -1;
-        } else if (!role_name_valid(fld[0])) {
-            fprintf(err, "%s:%d: role '%s' is not 1-%d of [A-Za-z0-9_.-]\n", path, lineno,
-                    fld[0], AUTH_ROLE_MAX);
-            rc = -1;
-        } else if (strlen(fld[1]) < AUTH_SECRET_MIN || strlen(fld[1]) > AUTH_SECRET_MAX) {
-            /* handshakes are not throttled here: a short secret can be guessed */
-            fprintf(err, "%s:%d: the secret of role '%s' must be %d-%d bytes\n", path, lineno,
-                    fld[0], AUTH_SECRET_MIN, AUTH_SECRET_MAX);
-            rc = -1;
-        } else {
-            size_t len = strlen(fld[1]);
-            for (size_t i = 0; i < st->nsecrets && rc == 0; i++) {
-                if (st->secrets[i].len == len && memcmp(st->secrets[i].bytes, fld[1], len) == 0) {
-                    fprintf(err, "%s:%d: this secret is given twice (roles '%s' and '%s')\n",
-                            path, lineno, st->secrets[i].role, fld[0]);
-                    rc = -1;
-                }
-            }
-            if (rc == 0) {
-                st->secrets = xrealloc(st->secrets, (st->nsecrets + 1) * sizeof *st->secrets);
-                struct secret *s = &st->secrets[st->nsecrets++];
-                s->role = intern(st, fld[0]);
-                s->bytes = xmalloc(len);
-                memcpy(s->bytes, fld[1], len);
-                s->len = len;
-            }
-        }
+        if (n > 0)
+            rc = fn(st, fld, n, path, lineno, err);
     }
     if (rc == 0 && ferror(f)) {
         fprintf(err, "bayeux-fcgi: cannot read %s: %s\n", path, strerror(errno));
         rc = -1;
     }
+    if (line && secret)
+        explicit_bzero(line, cap);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------ secrets --- */
+
+static int secret_line(struct auth_state *st, char **fld, int n, const char *path, int lineno,
+                       FILE *err)
+{
+    if (n != 2) {
+        fprintf(err, "%s:%d: expected \"ROLE SECRET\"\n", path, lineno);
+        return -1;
+    }
+    if (!role_name_valid(fld[0])) {
+        fprintf(err, "%s:%d: role '%s' is not 1-%d of [A-Za-z0-9_.-]\n", path, lineno,
+                fld[0], AUTH_ROLE_MAX);
+        return -1;
+    }
+    size_t len = strlen(fld[1]);
+    if (len < AUTH_SECRET_MIN || len > AUTH_SECRET_MAX) {
+        /* handshakes are not throttled here: a short secret can be guessed */
+        fprintf(err, "%s:%d: the secret of role '%s' must be %d-%d bytes\n", path, lineno,
+                fld[0], AUTH_SECRET_MIN, AUTH_SECRET_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < st->nsecrets; i++) {
+        if (st->secrets[i].len == len && memcmp(st->secrets[i].bytes, fld[1], len) == 0) {
+            fprintf(err, "%s:%d: this secret is given twice (roles '%s' and '%s')\n",
+                    path, lineno, st->secrets[i].role, fld[0]);
+            return -1;
+        }
+    }
+    st->secrets = xrealloc(st->secrets, (st->nsecrets + 1) * sizeof *st->secrets);
+    struct secret *s = &st->secrets[st->nsecrets++];
+    s->role = intern(st, fld[0]);
+    s->bytes = xmalloc(len);
+    memcpy(s->bytes, fld[1], len);
+    s->len = len;
+    return 0;
+}
+
+static int load_secrets(struct auth_state *st, const char *path, FILE *err)
+{
+    int rc = read_config(st, path, true, secret_line, err);
     if (rc == 0 && st->nsecrets == 0) {
         fprintf(err, "%s: no \"ROLE SECRET\" line\n", path);
         rc = -1;
     }
-    if (line) {
-        explicit_bzero(line, cap);
-        free(line);
-    }
-    fclose(f);
     st->have_secrets = rc == 0;
     return rc;
 }
@@ -296,33 +312,21 @@ static int parse_rule(struct auth_state *st, char **fld, int n, struct rule *r,
     return 0;
 }
 
+static int rule_line(struct auth_state *st, char **fld, int n, const char *path, int lineno,
+                     FILE *err)
+{
+    struct rule r;
+    int rc = parse_rule(st, fld, n, &r, path, lineno, err);
+    if (rc == 0) {
+        st->rules = xrealloc(st->rules, (st->nrules + 1) * sizeof *st->rules);
+        st->rules[st->nrules++] = r;
+    }
+    return rc;
+}
+
 static int load_policy(struct auth_state *st, const char *path, FILE *err)
 {
-    FILE *f = open_config(path, false, err);
-    if (!f)
-        return -1;
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0, rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *fld[FIELDS_MAX];
-        int n = split_fields(line, fld);
-        if (n == 0)
-            continue;
-        struct rule r;
-        rc = parse_rule(st, fld, n, &r, path, lineno, err);
-        if (rc == 0) {
-            st->rules = xrealloc(st->rules, (st->nrules + 1) * sizeof *st->rules);
-            st->rules[st->nrules++] = r;
-        }
-    }
-    if (rc == 0 && ferror(f)) {
-        fprintf(err, "bayeux-fcgi: cannot read %s: %s\n", path, strerror(errno));
-        rc = -1;
-    }
-    free(line);
-    fclose(f);
+    int rc = read_config(st, path, false, rule_line, err);
     st->have_policy = rc == 0;
     return rc;
 }
