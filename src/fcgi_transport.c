@@ -63,11 +63,15 @@ static void conn_unref(struct conn *c)
  * streams bodies, and a trickling client must not keep an accept thread. */
 #define READ_TIMEOUT_S 30
 
+/* How long stopping waits for an accept thread to finish its request. */
+#define STOP_WAIT_MS 5000
+
 static int listen_fd = -1;
 static bool own_socket;                 /* we created listen_fd (not fd 0) */
 static char *unix_path;                 /* socket file we created, or NULL */
 static atomic_bool stopping;
 static pthread_t *threads;
+static atomic_int *thread_tids;         /* kernel thread ids, for diagnostics */
 static int nthreads;
 
 /* --------------------------------------------------------- listening --- */
@@ -243,10 +247,14 @@ void transport_complete(void *conn_, int status, const char *content_type,
     frame_records(&rec, c->request_id, http.data, http.len);
     buf_release(&http);
 
+    /* SO_SNDTIMEO restarts with every call, and signals (shutdown wakes the
+     * accept threads with SIGUSR1 every 50 ms) interrupt calls: the bound
+     * is kept here as a deadline instead */
+    int64_t give_up = poll_now_ms() + WRITE_TIMEOUT_S * 1000;
     for (size_t off = 0; off < rec.len;) {
         ssize_t n = write(c->fd, rec.data + off, rec.len - off);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR && poll_now_ms() < give_up)
                 continue;
             /* the web server dropped the request (client gone) or is stuck */
             log_debug("reply not written: %s", strerror(errno));
@@ -381,7 +389,7 @@ static void handle(FCGX_Request *r)
 
 static void *accept_loop(void *arg)
 {
-    (void)arg;
+    atomic_store(&thread_tids[(intptr_t)arg], (int)gettid());
     while (!atomic_load(&stopping)) {
         /* a fresh request every time: a held one leaves with its poll */
         FCGX_Request *r = xmalloc(sizeof *r);
@@ -409,8 +417,9 @@ int transport_start(int n)
         return -1;
     }
     threads = xcalloc((size_t)n, sizeof *threads);
+    thread_tids = xcalloc((size_t)n, sizeof *thread_tids);
     for (int i = 0; i < n; i++) {
-        if (pthread_create(&threads[i], NULL, accept_loop, NULL) != 0) {
+        if (pthread_create(&threads[i], NULL, accept_loop, (void *)(intptr_t)i) != 0) {
             log_error("cannot start accept thread: %s", strerror(errno));
             nthreads = i;
             return -1;
@@ -418,6 +427,31 @@ int transport_start(int n)
     }
     nthreads = n;
     return 0;
+}
+
+/* Logs where an accept thread that does not stop is: the kernel's view of
+ * its current system call and wait channel. */
+static void log_stuck_thread(int i)
+{
+    char path[64], sys[256] = "?", wchan[64] = "?";
+    int tid = atomic_load(&thread_tids[i]);
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(sys, sizeof sys, f))
+            strcpy(sys, "?");
+        sys[strcspn(sys, "\n")] = '\0';
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+    f = fopen(path, "r");
+    if (f) {
+        if (!fgets(wchan, sizeof wchan, f))
+            strcpy(wchan, "?");
+        fclose(f);
+    }
+    log_error("accept thread %d (tid %d) did not stop within %d ms (syscall %s, wchan %s); "
+              "stopping without it", i, tid, STOP_WAIT_MS, sys, wchan);
 }
 
 void transport_stop(void)
@@ -430,6 +464,7 @@ void transport_stop(void)
      * libfcgi gives up accept() on EINTR once shutdown is pending. */
     if (own_socket)
         shutdown(listen_fd, SHUT_RDWR);
+    int64_t give_up = poll_now_ms() + STOP_WAIT_MS;
     for (int i = 0; i < nthreads; i++) {
         for (;;) {
             pthread_kill(threads[i], SIGUSR1);
@@ -440,9 +475,16 @@ void transport_stop(void)
             until.tv_nsec %= 1000000000L;
             if (pthread_timedjoin_np(threads[i], NULL, &until) == 0)
                 break;
+            if (poll_now_ms() > give_up) {
+                /* held connects must still be answered: go on without it */
+                log_stuck_thread(i);
+                pthread_detach(threads[i]);
+                break;
+            }
         }
     }
     free(threads);
     threads = NULL;
     nthreads = 0;
+    /* thread_tids stays: a detached thread may still write its slot */
 }

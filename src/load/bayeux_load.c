@@ -10,6 +10,9 @@
  * Target-agnostic: publishers join rooms through /service/members (the
  * bayeux-fcgi chat service needs it; other servers just accept it) and the
  * timestamp and id travel inside the chat text.
+ * Faults: a user whose server went away (HTTP 5xx, a dropped connection,
+ * 402 with handshake advice) retries, handshakes again, re-subscribes to its
+ * room and goes on, as a real client does; stats.c times the recovery.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -64,6 +68,7 @@ struct conn {
     buf_t body;
     bool done, keep_alive;
     bool reused;               /* an earlier response came on this connection */
+    int64_t started_us;        /* when the request in flight was started */
     size_t got;                /* response bytes of the request in flight */
     struct user *u;
 };
@@ -79,7 +84,18 @@ struct user {
     int64_t resend_at_us;      /* advice interval / retry back-off, 0 = none */
     long interval_ms;
     uint64_t got;              /* deliveries counted for this receiver */
+    int64_t last_sent_us;      /* send time of the newest message it got */
+    int handshakes;
+    bool was_connected;        /* reached P_CONNECT once: later failures are faults */
+    bool broken;               /* failed and not back yet (counted in shm->broken) */
+    int join_next;             /* the poller: first room of the next join batch */
+    uint32_t burst_first;      /* publish connections: the burst in flight */
+    uint32_t burst_n;
 };
+
+/* Rooms joined per request: servers cap the messages of one batch (100 in
+ * bayeux-fcgi by default). */
+#define JOIN_BATCH 50
 
 static int ep;
 /* unique per run: a publisher of an earlier run may still be a member */
@@ -90,6 +106,10 @@ static int worker_no;           /* 0 = the parent: publisher, progress, summary 
  * publish connections */
 static struct user *users;
 static int nusers, nreceivers;
+/* The publisher's session: the publish connections copy its clientId. */
+static struct user *poller;
+
+static void user_failed(struct user *u);
 
 static int http_on_body(http_parser *p, const char *at, size_t n)
 {
@@ -177,6 +197,7 @@ static void conn_start(struct conn *c)
     c->busy = true;
     c->done = false;
     c->got = 0;
+    c->started_us = load_now_us();
     buf_reset(&c->body);
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
@@ -190,6 +211,7 @@ static void send_json(struct user *u, const char *body, size_t len)
     struct conn *c = &u->c;
     if (c->fd < 0 && conn_open(c) < 0) {
         COUNT(http_err);
+        user_failed(u);
         u->resend_at_us = load_now_us() + RETRY_US;
         return;
     }
@@ -220,17 +242,21 @@ static void user_next(struct user *u)
                        "\"advice\":{\"timeout\":0}}]",
                    u->client_id, u->room, u->client_id);
         break;
-    case P_JOIN:   /* the publisher joins every room it will publish to */
+    case P_JOIN: { /* the publisher joins every room it will publish to */
+        int end = u->join_next + JOIN_BATCH < opt.rooms ? u->join_next + JOIN_BATCH : opt.rooms;
         buf_putc(&b, '[');
-        for (int r = 0; r < opt.rooms; r++)
+        for (int r = u->join_next; r < end; r++)
             buf_printf(&b, "%s{\"channel\":\"/service/members\",\"clientId\":\"%s\","
                            "\"data\":{\"user\":\"%s\",\"room\":\"r%d\"}}",
-                       r ? "," : "", u->client_id, publisher_name, r);
+                       r > u->join_next ? "," : "", u->client_id, publisher_name, r);
         /* timeout 0: servers that hold a batch with a connect answer at once */
-        buf_printf(&b, ",{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\","
-                       "\"advice\":{\"timeout\":0}}]",
-                   u->client_id);
+        if (end == opt.rooms)
+            buf_printf(&b, ",{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\","
+                           "\"advice\":{\"timeout\":0}}",
+                       u->client_id);
+        buf_putc(&b, ']');
         break;
+    }
     case P_CONNECT:
         buf_printf(&b, "[{\"channel\":\"/meta/connect\",\"clientId\":\"%s\",\"connectionType\":\"long-polling\"}]",
                    u->client_id);
@@ -256,15 +282,43 @@ static void user_disconnected(struct user *u)
     }
 }
 
+/* A user that had been connected lost its server: counted once until back. */
+static void user_failed(struct user *u)
+{
+    if (u->was_connected && !u->broken && u->role != PUBLISHER) {
+        u->broken = true;
+        load_user_failed();
+    }
+}
+
+/* Subscribed (joined) and connecting again, or a connect answered. */
+static void user_back(struct user *u)
+{
+    u->was_connected = true;
+    if (u->broken) {
+        u->broken = false;
+        load_user_back();
+    }
+}
+
 static void on_response(struct user *u, int status, const char *body)
 {
     if (u->phase == P_DISCONNECT) {   /* goodbye said; an expired session is fine too */
         u->phase = P_DONE;
         return;
     }
+    if (u->role == PUBLISHER) {   /* its deliveries and advice are the poller's business */
+        /* a current session refused as unknown: the recovery awaits the poller too */
+        if (load_publish_reply(me, u->burst_first, u->burst_n, status, body) &&
+            strcmp(u->client_id, poller->client_id) == 0)
+            user_failed(poller);
+        u->burst_n = 0;
+        return;
+    }
     struct json_object *arr = status == 200 ? json_tokener_parse(body) : NULL;
     if (!arr || !json_object_is_type(arr, json_type_array)) {
         COUNT(http_err);
+        user_failed(u);   /* a 5xx while the web server has no responder */
         json_object_put(arr);
         u->resend_at_us = load_now_us() + RETRY_US;   /* back off and retry the same step */
         return;
@@ -276,9 +330,13 @@ static void on_response(struct user *u, int status, const char *body)
         struct json_object *m = json_object_array_get_idx(arr, i), *v, *chat;
         const char *ch = json_object_object_get_ex(m, "channel", &v) ? json_object_get_string(v) : "";
         if (strncmp(ch, "/chat/", 6) == 0 && json_object_object_get_ex(m, "data", &v)) {
+            int64_t t;
             if (json_object_object_get_ex(v, "chat", &chat) &&
-                load_count_delivery(me, json_object_get_string(chat)))
+                load_count_delivery(me, json_object_get_string(chat), &t)) {
                 u->got++;
+                if (t > u->last_sent_us)
+                    u->last_sent_us = t;
+            }
             continue;
         }
         if (json_object_object_get_ex(m, "successful", &v) && !json_object_get_boolean(v)) {
@@ -301,6 +359,8 @@ static void on_response(struct user *u, int status, const char *body)
         if (strcmp(ch, "/meta/handshake") == 0 && json_object_object_get_ex(m, "clientId", &v)) {
             snprintf(u->client_id, sizeof u->client_id, "%s", json_object_get_string(v));
             COUNT(handshakes);
+            if (++u->handshakes == 2 && u->role == RECEIVER)
+                COUNT(rehandshaken);
         }
     }
     json_object_put(arr);
@@ -309,6 +369,11 @@ static void on_response(struct user *u, int status, const char *body)
         user_disconnected(u);
         u->phase = P_IDLE;
         COUNT(gave_up);
+        u->was_connected = false;
+        if (u->broken) {   /* not coming back: no longer awaited by the recovery */
+            u->broken = false;
+            load_user_back();
+        }
         return;
     }
     if (next == GO_ON && !ok && u->phase != P_CONNECT) {
@@ -317,26 +382,30 @@ static void on_response(struct user *u, int status, const char *body)
         u->resend_at_us = load_now_us() + RETRY_US;
         return;
     }
-    if (next == REHANDSHAKE) {
+    if (next == REHANDSHAKE) {   /* session unknown: the server restarted or expired it */
+        user_failed(u);
         user_disconnected(u);
         u->phase = P_HANDSHAKE;
     } else if (u->phase == P_HANDSHAKE && ok) {
         u->phase = u->role == RECEIVER ? P_SUBSCRIBE : u->role == POLLER ? P_JOIN : P_IDLE;
+        u->join_next = 0;
+    } else if (u->phase == P_JOIN && ok && u->join_next + JOIN_BATCH < opt.rooms) {
+        u->join_next += JOIN_BATCH;   /* the next batch of rooms */
     } else if ((u->phase == P_SUBSCRIBE || u->phase == P_JOIN) && ok) {
         u->phase = P_CONNECT;
         if (u->role == RECEIVER) {
             atomic_fetch_add(&shm->room_members[u->room], 1);
             atomic_fetch_add(&shm->connected, 1);
         }
+        user_back(u);
+    } else if (u->phase == P_CONNECT && ok) {
+        user_back(u);   /* the session survived a transient error */
     }
     if (u->interval_ms > 0 && u->phase == P_CONNECT)
         u->resend_at_us = load_now_us() + u->interval_ms * 1000;
     else
         user_next(u);
 }
-
-/* The publisher's extra connections share its session: copy its clientId. */
-static struct user *poller;
 
 /* Sends one burst as one batch (as CometD's load generator does with
  * batch()): `opt.burst` publishes to random rooms, ids first..first+burst-1.
@@ -359,8 +428,9 @@ static void publish_burst(uint32_t first)
         uint32_t id = first + (uint32_t)k;
         int room = rand() % opt.rooms;
         size_t mark = b.len;
-        buf_printf(&b, "%s{\"channel\":\"/chat/r%d\",\"clientId\":\"%s\",\"data\":{\"user\":\"%s\","
-                       "\"chat\":\"t=%lld i=%u ", k ? "," : "", room, poller->client_id, publisher_name,
+        /* the id ties the server's answer to the message (stats: unacked) */
+        buf_printf(&b, "%s{\"channel\":\"/chat/r%d\",\"id\":\"%u\",\"clientId\":\"%s\",\"data\":{\"user\":\"%s\","
+                       "\"chat\":\"t=%lld i=%u ", k ? "," : "", room, id, poller->client_id, publisher_name,
                    (long long)t, id);
         while (b.len - mark < (size_t)opt.size + 110)
             buf_putc(&b, 'x');
@@ -372,7 +442,13 @@ static void publish_burst(uint32_t first)
      * and same browser cookie (some servers tie the session to it) */
     snprintf(pub->client_id, sizeof pub->client_id, "%s", poller->client_id);
     snprintf(pub->cookie, sizeof pub->cookie, "%s", poller->cookie);
+    pub->burst_first = first;
+    pub->burst_n = (uint32_t)opt.burst;
     send_json(pub, b.data, b.len);
+    if (!pub->c.busy) {   /* could not even connect */
+        load_publish_refused(first, (uint32_t)opt.burst);
+        pub->burst_n = 0;
+    }
     buf_release(&b);
 }
 
@@ -387,8 +463,13 @@ static void conn_failed(struct user *u)
         return;
     }
     COUNT(http_err);
-    if (u->role != PUBLISHER)
+    if (u->role != PUBLISHER) {
+        user_failed(u);
         u->resend_at_us = load_now_us() + RETRY_US;
+    } else if (u->burst_n) {
+        load_publish_refused(u->burst_first, u->burst_n);
+        u->burst_n = 0;
+    }
 }
 
 static void conn_event(struct conn *c, uint32_t events)
@@ -417,9 +498,10 @@ static void conn_event(struct conn *c, uint32_t events)
         conn_close(c);    /* an idle keep-alive connection the server closed */
         return;
     }
-    if (n <= 0 && c->reused && c->got == 0) {
+    if (n <= 0 && c->reused && c->got == 0 && load_now_us() - c->started_us < RETRY_US) {
         /* the server closed a kept-alive connection as the request went out,
-         * before answering: send it again on a new one, as HTTP clients do */
+         * before answering: send it again on a new one, as HTTP clients do
+         * (a held poll cut later is a failure, not this race) */
         conn_close(c);
         if (conn_open(c) == 0) {
             conn_start(c);
@@ -592,6 +674,7 @@ static int parent_turn(int64_t now, int64_t t0, uint64_t bursts)
         publish_burst((uint32_t)(burst_no * (uint64_t)opt.burst));
         burst_no++;
     }
+    load_outage_turn(now, poller->phase == P_CONNECT && !poller->broken);
     if (now >= next_progress) {
         load_progress(now, t0);
         next_progress += 1000000;
@@ -603,9 +686,10 @@ static int parent_turn(int64_t now, int64_t t0, uint64_t bursts)
             return -1;
         }
     if (start && now >= end) {
-        /* after sending: wait for the rest, at most 10 s without progress */
+        /* after sending: wait for the rest (and a recovery under way), at
+         * most 10 s without progress */
         uint64_t recv = load_received_total();
-        if (recv >= atomic_load(&shm->expected))
+        if (load_all_settled())
             return 1;
         if (recv != last_recv || !quiet_since) {
             last_recv = recv;
@@ -664,10 +748,13 @@ static void worker_drain(void)
                 inflight--;
         }
     }
+    int64_t recovered = atomic_load(&shm->recovered_at);
     for (int i = 0; i < nusers; i++) {
         conn_close(&users[i].c);
         if (users[i].role == RECEIVER && users[i].got == 0)
             COUNT(silent);
+        if (users[i].role == RECEIVER && recovered && users[i].last_sent_us <= recovered)
+            COUNT(silent_after);
     }
 }
 
@@ -745,6 +832,7 @@ int main(int argc, char **argv)
     load_shared_create((uint32_t)(bursts * (uint64_t)opt.burst));
     snprintf(publisher_name, sizeof publisher_name, "load-publisher-%d", (int)getpid());
     int64_t t0 = load_now_us();
+    shm->w[0].pid = getpid();
     fflush(stdout);
     fflush(stderr);
     for (int k = 1; k < opt.procs; k++) {
@@ -756,6 +844,10 @@ int main(int argc, char **argv)
             break;
         }
         if (pid == 0) {
+            /* a parent killed outright takes its workers with it */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != shm->w[0].pid)
+                _exit(1);
             worker_no = k;
             me = &shm->w[k];
             srand((unsigned)getpid());

@@ -11,6 +11,11 @@
  * histogram, which is handed over under a sequence counter.
  * Latency is measured with CLOCK_MONOTONIC, which every process of the host
  * shares: sender and receivers need not be one process.
+ * Faults: a user that had been connected and then fails (HTTP error, lost
+ * connection, handshake advice) counts in `broken` until it is subscribed and
+ * connecting again; the parent opens an outage at the first such failure and
+ * closes it when every user is back (the recovery time). Publish
+ * acknowledgements and outage windows are the parent's alone (stats.c).
  */
 #ifndef BAYEUX_LOAD_LOAD_H
 #define BAYEUX_LOAD_LOAD_H
@@ -41,6 +46,8 @@ extern struct load_options opt;
 struct load_worker {
     _Atomic uint64_t received, http_err, bayeux_err, handshakes, gave_up;
     _Atomic uint64_t silent;            /* receivers that got no delivery at all */
+    _Atomic uint64_t rehandshaken;      /* receivers that handshook more than once */
+    _Atomic uint64_t silent_after;      /* receivers with no delivery sent after the last recovery */
     _Atomic uint64_t sec_recv;          /* deliveries in the current second */
     _Atomic uint32_t sec_seq;           /* odd while last_sec is being written */
     hist_t last_sec;                    /* latencies of the last whole second */
@@ -55,6 +62,9 @@ struct load_shared {
     _Atomic int stop;                       /* set by the parent: all workers end */
     _Atomic uint64_t connected;             /* receivers in P_CONNECT, all workers */
     _Atomic uint64_t sent, expected, skipped, sec_sent;
+    _Atomic int64_t broken;                 /* users failed and not back yet, all workers */
+    _Atomic int64_t fail_at;                /* µs of a failure no outage covers yet, 0 = none */
+    _Atomic int64_t recovered_at;           /* µs the last outage ended (parent), 0 = none */
     uint32_t max_msgs;
     struct load_worker w[LOAD_MAX_PROCS];
     _Atomic int *room_members;              /* [rooms]: receivers connected per room */
@@ -71,12 +81,45 @@ void load_shared_create(uint32_t max_msgs);
 
 /* ----------------------------------------------------- accounting --- */
 
-/* A chat text "t=<µs> i=<id> ..." delivered to a receiver of worker w.
- * Returns false when the text is not one of ours (counted nowhere). */
-bool load_count_delivery(struct load_worker *w, const char *chat);
+/* A chat text "t=<µs> i=<id> ..." delivered to a receiver of worker w; its
+ * send time goes to *sent_us. Returns false when the text is not one of ours
+ * (counted nowhere). */
+bool load_count_delivery(struct load_worker *w, const char *chat, int64_t *sent_us);
 
-/* A message id goes to `room`: records who should get it. */
+/* A message id goes to `room`: records who should get it. Parent only. */
 void load_count_send(uint32_t id, int room);
+
+/* The server's answer to the publish of message id: ok = successful:true.
+ * Only the first verdict counts. Parent only. */
+void load_publish_answered(uint32_t id, bool ok);
+
+/* Every message of first..first+n-1 still without a verdict is refused (the
+ * request failed or its reply lacked them). Parent only. */
+void load_publish_refused(uint32_t first, uint32_t n);
+
+/* The HTTP answer (status, NUL-terminated body) to a burst first..first+n-1
+ * sent by worker w: each message's verdict by the id of its reply; HTTP and
+ * Bayeux errors counted. Returns true when a reply advised a new handshake
+ * (the session is unknown). Parent only. */
+bool load_publish_reply(struct load_worker *w, uint32_t first, uint32_t n, int status, const char *body);
+
+/* True once every acknowledged message outside an outage has all its
+ * deliveries, no publish awaits its answer and no outage is open. Parent. */
+bool load_all_settled(void);
+
+/* ------------------------------------------------- faults, recovery --- */
+
+/* A user that had been connected failed: the first of a wave starts an
+ * outage. Any worker; the caller counts each user once until it is back. */
+void load_user_failed(void);
+
+/* That user is subscribed and connecting again. */
+void load_user_back(void);
+
+/* Parent, every turn: opens an outage at the first failure and closes it
+ * once no user is failed, every receiver is connected (or gave up) and
+ * the publisher's session is back (publisher_ok). */
+void load_outage_turn(int64_t now, bool publisher_ok);
 
 /* Once a second in every worker: hands the second's histogram over. */
 void load_worker_tick(struct load_worker *w);
