@@ -14,6 +14,7 @@
 #include "channel_name.h"
 #include "config.h"
 #include "deliver.h"
+#include "json_check.h"
 #include "log.h"
 #include "message.h"
 #include "poll.h"
@@ -180,10 +181,16 @@ static void msg_init(struct msg *m, struct json_object *obj)
     memset(m, 0, sizeof *m);
     m->obj = obj;
     struct json_object *v;
-    if (json_object_object_get_ex(obj, "channel", &v) && json_object_is_type(v, json_type_string))
-        m->channel = json_object_get_string(v);
+    if (json_object_object_get_ex(obj, "channel", &v) && json_object_is_type(v, json_type_string)) {
+        m->channel = json_cstr(v);
+        /* a NUL inside would name another channel: refused as invalid */
+        m->channel_invalid = !m->channel;
+        if (!m->channel)
+            m->channel = json_object_get_string(v);
+    }
+    /* a clientId with a NUL inside is no session's: "" is never found */
     if (json_object_object_get_ex(obj, "clientId", &v) && json_object_is_type(v, json_type_string))
-        m->client_id = json_object_get_string(v);
+        m->client_id = json_cstr(v) ? json_cstr(v) : "";
     if (json_object_object_get_ex(obj, "id", &v) &&
         (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
          json_object_is_type(v, json_type_double)))
@@ -196,6 +203,10 @@ static void route(struct batch *b, const struct msg *m)
     const char *ch = m->channel;
     if (!ch) {
         reply_error(b, m, BERR_CHANNEL_MISSING, NULL, NULL);
+        return;
+    }
+    if (m->channel_invalid) {
+        reply_error(b, m, BERR_CHANNEL_INVALID, ch, NULL);
         return;
     }
     if (strncmp(ch, "/meta/", 6) == 0) {
@@ -235,6 +246,8 @@ static void reply_http_error(struct bayeux_reply *out, int status, const char *w
  * array (caller puts it), or NULL with *why set. */
 static struct json_object *parse_batch(const char *text, size_t len, const char **why)
 {
+    if (!json_text_check(text, len, why))
+        return NULL;
     struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
     if (!tok) {
         *why = "out of memory";
@@ -244,6 +257,13 @@ static struct json_object *parse_batch(const char *text, size_t len, const char 
     struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (!root && jerr == json_tokener_continue) {
+        /* a bare number ("42") is complete only once the text is known to
+         * end; anything else still open is truncated */
+        root = json_tokener_parse_ex(tok, "", 1);
+        jerr = root ? json_tokener_success : json_tokener_continue;
+        end = len;
+    }
     json_tokener_free(tok);
     if (!root || jerr != json_tokener_success) {
         json_object_put(root);

@@ -31,6 +31,7 @@ struct batch {
 struct msg {
     struct json_object *obj;
     const char *channel;     /* NULL if missing */
+    bool channel_invalid;    /* the channel string holds a NUL (channel is cut there) */
     char *id;                /* the id serialized as JSON, or NULL; owned */
     const char *client_id;   /* NULL if missing */
 };

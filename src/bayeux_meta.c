@@ -12,6 +12,7 @@
 #include "bayeux_internal.h"
 #include "channel.h"
 #include "channel_name.h"
+#include "json_check.h"
 #include "config.h"
 #include "log.h"
 #include "poll.h"
@@ -77,7 +78,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
 {
     struct json_object *v;
     if (json_object_object_get_ex(m->obj, "version", &v)) {
-        const char *ver = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        const char *ver = json_cstr(v) ? json_cstr(v) : "";
         if (strtol(ver, NULL, 10) != 1) {
             reply_error_about(b, m, BERR_VERSION_UNSUPPORTED, v);
             return;
@@ -89,8 +90,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
             size_t n = json_object_array_length(v);
             for (size_t i = 0; i < n && !shared; i++) {
                 struct json_object *t = json_object_array_get_idx(v, i);
-                shared = json_object_is_type(t, json_type_string) &&
-                         connection_type_known(json_object_get_string(t));
+                shared = json_cstr(t) && connection_type_known(json_cstr(t));
             }
         }
         if (!shared) {
@@ -149,7 +149,7 @@ void meta_connect(struct batch *b, const struct msg *m)
 {
     struct json_object *v;
     if (json_object_object_get_ex(m->obj, "connectionType", &v) &&
-        !(json_object_is_type(v, json_type_string) && connection_type_known(json_object_get_string(v)))) {
+        !(json_cstr(v) && connection_type_known(json_cstr(v)))) {
         reply_error_about(b, m, BERR_CONNECTION_TYPE, v);
         return;
     }
@@ -212,7 +212,8 @@ void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
     for (size_t i = 0; i < n && err == BERR_NONE; i++) {
         struct json_object *p = json_object_is_type(sub, json_type_array)
                                     ? json_object_array_get_idx(sub, i) : sub;
-        if (!json_object_is_type(p, json_type_string)) {
+        if (!json_cstr(p)) {
+            /* not a string, or a NUL inside that would name another channel */
             err = BERR_CHANNEL_INVALID;
             bad = json_text(p);
         } else if (subscribe) {

@@ -16,6 +16,7 @@
 #include "channel_name.h"
 #include "deliver.h"
 #include "dict.h"
+#include "json_check.h"
 #include "log.h"
 #include "message.h"
 #include "service.h"
@@ -311,11 +312,12 @@ static void lists(struct outbox *o, const char *room, bool rooms_changed)
 
 /* ------------------------------------------------------------ services --- */
 
+/* The string at key, or NULL when absent, not a string or holding a NUL. */
 static const char *get_string(struct json_object *obj, const char *key)
 {
     struct json_object *v;
-    if (obj && json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
+    if (obj && json_object_object_get_ex(obj, key, &v))
+        return json_cstr(v);
     return NULL;
 }
 
@@ -446,16 +448,18 @@ static enum bayeux_error privatechat(struct service_call *call, void *ctx)
     size_t npeers = 0;
     if (json_object_object_get_ex(call->data, "peer", &pv)) {
         if (json_object_is_type(pv, json_type_string)) {
-            peers[npeers++] = json_object_get_string(pv);
+            if (!json_cstr(pv))
+                return fail(call, BERR_PEER_UNKNOWN, json_object_get_string(pv));
+            peers[npeers++] = json_cstr(pv);
         } else if (json_object_is_type(pv, json_type_array)) {
             size_t n = json_object_array_length(pv);
             if (n > PEERS_MAX)
                 return fail(call, BERR_CHAT_INVALID, "peer");
             for (size_t i = 0; i < n; i++) {
                 struct json_object *e = json_object_array_get_idx(pv, i);
-                if (!json_object_is_type(e, json_type_string))
+                if (!json_cstr(e))
                     return fail(call, BERR_PEER_UNKNOWN, json_object_to_json_string(e));
-                peers[npeers++] = json_object_get_string(e);
+                peers[npeers++] = json_cstr(e);
             }
         }
     }
