@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "load/histogram.h"
@@ -41,6 +42,12 @@ struct load_options {
 };
 
 extern struct load_options opt;
+
+/* options.c: prints --help to out. */
+void load_usage(FILE *out);
+/* Parses argv into opt. Returns 0, or -1 after a message on stderr; --help
+ * prints and exits 0. */
+int load_parse_args(int argc, char **argv);
 
 /* One worker's counters and histograms, written by that worker alone. */
 struct load_worker {
