@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "backplane.h"
 #include "bayeux_internal.h"
 #include "channel_name.h"
 #include "config.h"
@@ -160,6 +161,7 @@ static void publish(struct batch *b, const struct msg *m)
         message_t *msg = message_create(m->channel, data_json, data_len, id_plain);
         stats_add(STAT_PUBLISHED, 1);
         stats_add(STAT_QUEUED, deliver_publish(m->channel, msg));
+        backplane_publish(m->channel, msg);   /* and to the other responders, if any */
         message_release(msg);
     }
     buf_release(&call.error_args);

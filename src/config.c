@@ -110,6 +110,11 @@ void config_usage(FILE *out)
         "                                 call from a browser; up to %d times\n"
         "                                 [other origins: HTTP 403]\n"
         "\n"
+        "Scale-out:\n"
+        "  --redis URL                    join other responders through Redis pub/sub\n"
+        "                                 (redis://HOST[:PORT]): their publishes reach\n"
+        "                                 subscribers here and ours reach theirs [off]\n"
+        "\n"
         "  --log-level LEVEL              error, warn, info or debug      [info]\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n"
@@ -140,7 +145,7 @@ enum {
     OPT_INTERVAL, OPT_MAX_INTERVAL, OPT_MAX_SPB, OPT_MC_INTERVAL, OPT_MAX_BODY,
     OPT_MAX_QUEUE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION, OPT_MAX_BATCH, OPT_MAX_MESSAGE,
     OPT_MAX_SUBS, OPT_MAX_SESSIONS, OPT_MAX_POLLS, OPT_PUBLISH_RATE, OPT_PUBLISH_BURST,
-    OPT_AUTH_FILE, OPT_AUTH_REQUIRED, OPT_POLICY, OPT_ALLOW_ORIGIN
+    OPT_AUTH_FILE, OPT_AUTH_REQUIRED, OPT_POLICY, OPT_ALLOW_ORIGIN, OPT_REDIS
 };
 
 int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
@@ -171,6 +176,7 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         { "auth-required", no_argument, NULL, OPT_AUTH_REQUIRED },
         { "policy", required_argument, NULL, OPT_POLICY },
         { "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
+        { "redis", required_argument, NULL, OPT_REDIS },
         { NULL, 0, NULL, 0 }
     };
     optind = 1;
@@ -221,6 +227,7 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         case OPT_AUTH_FILE: c->auth_file = optarg; break;
         case OPT_AUTH_REQUIRED: c->auth_required = true; break;
         case OPT_POLICY: c->policy_file = optarg; break;
+        case OPT_REDIS: c->redis_url = optarg; break;
         case OPT_ALLOW_ORIGIN:
             /* the value is checked when main() hands it to cors_allow */
             bad = c->n_allow_origins == CONFIG_ORIGINS_MAX;

@@ -37,6 +37,7 @@ struct config {
     const char *allow_origins[CONFIG_ORIGINS_MAX];  /* cross-origin callers (cors.h) */
     size_t n_allow_origins;
     long sweep_ms;                 /* sweeper period */
+    const char *redis_url;         /* --redis: the backplane (backplane.h), or NULL */
     int log_level;
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "backplane.h"
 #include "channel.h"
 #include "chat.h"
 #include "config.h"
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
     chat_init();
     status_init();
 
+    if (backplane_start(config.redis_url) < 0)
+        return 2;
     if (sweeper_start() < 0 || transport_start(config.threads) < 0) {
         log_error("cannot start threads: %s", strerror(errno));
         return 1;
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
 
     /* stop taking requests, then answer every held one, then free tables */
     transport_stop();
+    backplane_stop();
     sweeper_stop();
     size_t held = poll_registry_count();
     session_table_shutdown();

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "backplane.h"
 #include "buf.h"
 #include "channel.h"
 #include "chat.h"
@@ -62,6 +63,7 @@ bool status_handle(const struct http_request *req, struct bayeux_reply *out)
                config.max_body, config.max_batch, config.max_message, config.max_subscriptions,
                config.max_sessions, config.max_polls, config.max_queue, config.publish_rate,
                config.publish_burst);
+    backplane_status_json(&b);
     buf_puts(&b, "\"counters\":{");
     stats_json(&b);
     buf_puts(&b, "}}\n");

@@ -1,0 +1,158 @@
+// Scale-out through Redis: two responders, each behind its own lighttpd,
+// joined by a real redis-server (--redis). A publish on one reaches the
+// subscribers on both exactly once (a node skips its own messages coming
+// back from Redis), in order, wildcards included; with Redis down each node
+// keeps serving its own users and says "degraded" in /cometd/status; after
+// Redis comes back the nodes reconnect by themselves.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+    startLighttpd, useServers, testLighttpdHealthy, BayeuxClient, request, uniqueChannel, sleep,
+    freePort, SLOW,
+} from './harness.mjs';
+
+const T = { timeout: 90000 * SLOW };
+const REDIS = process.env.REDIS_SERVER || '/usr/bin/redis-server';
+
+/** A redis-server on 127.0.0.1:port, no persistence; stop() by PID. */
+async function startRedis(port) {
+    const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+        '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const end = Date.now() + 10000 * SLOW;
+    while (!/Ready to accept connections/.test(out)) {
+        if (child.exitCode !== null || Date.now() > end) throw new Error(`redis-server did not start: ${out}`);
+        await sleep(20);
+    }
+    return {
+        pid: child.pid,
+        async stop() {
+            if (child.exitCode !== null) return;
+            const gone = new Promise((r) => child.once('exit', r));
+            child.kill('SIGKILL');
+            await gone;
+        },
+    };
+}
+
+async function status(url) {
+    const res = await request(`${url}/status`);
+    assert.equal(res.status, 200);
+    return JSON.parse(res.text);
+}
+
+async function waitRedisState(url, state, what) {
+    const end = Date.now() + 30000 * SLOW;
+    let s;
+    while ((s = (await status(url)).redis) && s.state !== state) {
+        if (Date.now() > end) assert.fail(`${what}: redis state ${JSON.stringify(s)}, want ${state}`);
+        await sleep(100);
+    }
+    assert.ok(s, 'status has a redis member');
+}
+
+/** Connects until `n` messages on it arrived (or the bound passes); returns their data. */
+async function collect(client, n, ms = 10000 * SLOW) {
+    const got = [];
+    const end = Date.now() + ms;
+    while (got.length < n && Date.now() < end) {
+        const r = await client.connect({ timeout: 1000 });
+        got.push(...r.messages.map((m) => m.data));
+    }
+    return got;
+}
+
+describe('two responders joined through Redis', () => {
+    let redis;
+    let redisPort;
+    before(async () => {
+        redisPort = await freePort();
+        redis = await startRedis(redisPort);
+    });
+    after(async () => { if (redis) await redis.stop(); });
+
+    const fx = useServers(async () => {
+        const args = () => ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redisPort}`];
+        return { lighttpd: await startLighttpd({ responderArgs: args() }), node2: await startLighttpd({ responderArgs: args() }) };
+    });
+
+    test('status: both nodes connected to Redis', T, async () => {
+        await waitRedisState(fx.s.lighttpd.url, 'connected', 'node 1');
+        await waitRedisState(fx.s.node2.url, 'connected', 'node 2');
+        const a = (await status(fx.s.lighttpd.url)).redis;
+        const b = (await status(fx.s.node2.url)).redis;
+        assert.notEqual(a.node, b.node, 'each responder has its own node id');
+    });
+
+    test('a publish reaches the subscribers of both nodes exactly once, in order', T, async () => {
+        const ch = uniqueChannel('/cross');
+        const a = await new BayeuxClient(fx.s.lighttpd.url).start([ch]);
+        const b = await new BayeuxClient(fx.s.node2.url).start([ch]);
+        const pub = await new BayeuxClient(fx.s.node2.url).start([ch]);   // subscribed to its own channel too
+        const N = 50;
+        for (let i = 0; i < N; i++) assert.equal((await pub.publish(ch, i)).successful, true);
+        const want = Array.from({ length: N }, (_, i) => i);
+        assert.deepEqual(await collect(a, N), want, 'remote subscriber: all, once, in order');
+        assert.deepEqual(await collect(b, N), want, 'local subscriber: all, once');
+        assert.deepEqual(await collect(pub, N), want, 'the publisher itself: once, not again from Redis');
+        const more = await a.connect({ timeout: 500 });
+        assert.deepEqual(more.messages, [], 'no duplicates afterwards');
+        for (const c of [a, b, pub]) await c.disconnect();
+    });
+
+    test('wildcard subscriptions match publishes from the other node', T, async () => {
+        const base = uniqueChannel('/wild');
+        const one = await new BayeuxClient(fx.s.lighttpd.url).start([`${base}/*`]);
+        const deep = await new BayeuxClient(fx.s.lighttpd.url).start([`${base}/**`]);
+        const pub = await new BayeuxClient(fx.s.node2.url).start([]);
+        await pub.publish(`${base}/a`, 'a');
+        await pub.publish(`${base}/a/b`, 'a/b');
+        assert.deepEqual(await collect(deep, 2), ['a', 'a/b']);
+        assert.deepEqual(await collect(one, 1), ['a']);
+        assert.deepEqual((await one.connect({ timeout: 500 })).messages, [], '/* does not match /a/b');
+        for (const c of [one, deep, pub]) await c.disconnect();
+    });
+
+    test('Redis down: each node serves its own users and says degraded; back: cross-node again', T, async () => {
+        const ch = uniqueChannel('/outage');
+        const a = await new BayeuxClient(fx.s.lighttpd.url).start([ch]);
+        const b = await new BayeuxClient(fx.s.node2.url).start([ch]);
+        const pubA = await new BayeuxClient(fx.s.lighttpd.url).start([]);
+        const pubB = await new BayeuxClient(fx.s.node2.url).start([]);
+        await redis.stop();
+        await waitRedisState(fx.s.lighttpd.url, 'degraded', 'node 1 notices');
+        await pubA.publish(ch, 'local');
+        assert.deepEqual(await collect(a, 1), ['local'], 'a node keeps serving its own users');
+        redis = await startRedis(redisPort);
+        await waitRedisState(fx.s.lighttpd.url, 'connected', 'node 1 reconnects');
+        await waitRedisState(fx.s.node2.url, 'connected', 'node 2 reconnects');
+        await pubB.publish(ch, 'after');
+        assert.deepEqual(await collect(a, 1), ['after'], 'cross-node delivery is back');
+        const bGot = await collect(b, 1);
+        assert.ok(bGot.includes('after'), JSON.stringify(bGot));
+        for (const c of [a, b, pubA, pubB]) await c.disconnect();
+    });
+
+    test('a bad --redis URL stops the start with status 2', T, async () => {
+        const { BAYEUX_FCGI } = await import('./harness.mjs');
+        const child = spawn(BAYEUX_FCGI, ['--listen', `127.0.0.1:${await freePort()}`, '--redis', 'redis://:x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => { err += d; });
+        const code = await new Promise((r) => child.on('exit', r));
+        assert.equal(code, 2);
+        assert.match(err, /bad --redis URL/);
+    });
+
+    test('node 2: the responder was never restarted and reported no sanitizer errors', T, async () => {
+        const srv = fx.s.node2;
+        assert.equal(srv.currentResponderPid(), srv.responderPid, 'same responder process as at start');
+        const info = await srv.stop();
+        assert.deepEqual(info.sanitizerReports, [], 'no sanitizer reports / crashes in the logs');
+        assert.equal(info.responderGone, true, 'the responder exited when lighttpd stopped');
+    });
+
+    testLighttpdHealthy(fx);
+});
