@@ -274,6 +274,8 @@ function makeSelfSignedCert(certFile, keyFile) {
  * Start lighttpd in the foreground with mod_fastcgi mounting /cometd.
  *   responderArgs: extra arguments of bayeux-fcgi (bin-path mode)
  *   backend: { host, port } to use a responder started separately instead
+ *   backends: [{ host, port }, ...] several responders started separately,
+ *     with balance: "sticky" (client-address hash), "fair", ... (fastcgi.balance)
  *   docRoot: serve this directory at / (e.g. $TOP_SRCDIR/www, the chat page)
  *     instead of a placeholder index.html in the temp dir
  *   tls: serve https with mod_openssl and a self-signed certificate for
@@ -284,7 +286,8 @@ function makeSelfSignedCert(certFile, keyFile) {
  *     server.graceful-shutdown-timeout (unset: lighttpd's default)
  * Returns a server object: { url, origin, port, dir, stop(), logs(), ... }.
  */
-export async function startLighttpd({ responderArgs = [], backend = null, maxFds = 8192, maxConnections = 4000, docRoot = null, tls = false, gracefulShutdownTimeout = null } = {}) {
+export async function startLighttpd({ responderArgs = [], backend = null, backends = null, balance = null, maxFds = 8192, maxConnections = 4000, docRoot = null, tls = false, gracefulShutdownTimeout = null } = {}) {
+    if (backends) backend = backends[0];
     const dir = await makeTempDir('bayeux-lighttpd-');
     const port = await freePort();
     let tlsConf = '', ca = null;
@@ -307,7 +310,11 @@ export async function startLighttpd({ responderArgs = [], backend = null, maxFds
     const outLog = path.join(dir, 'lighttpd.out'); // lighttpd's stderr and the bin-path responder's stderr
     const q = (s) => JSON.stringify(String(s)); // lighttpd strings use "..." with \" escapes
     let backendConf;
-    if (backend) {
+    if (backends) {
+        // several responders started separately: one entry each
+        backendConf = backends.map((b) => `    "host" => ${q(b.host || '127.0.0.1')},\n    "port" => ${b.port},\n`)
+            .join('    "check-local" => "disable"\n), (\n');
+    } else if (backend) {
         backendConf = `    "host" => ${q(backend.host || '127.0.0.1')},\n    "port" => ${backend.port},\n`;
     } else {
         // lighttpd splits bin-path on spaces into argv; the test paths have none.
@@ -337,7 +344,7 @@ server.max-keep-alive-requests = 10000
 fastcgi.server = ( "/cometd" => ((
 ${backendConf}    "check-local" => "disable"
 )))
-`;
+${balance ? `fastcgi.balance = ${q(balance)}\n` : ''}`;
     await fsp.writeFile(conf, text);
     const child = spawnLogged(LIGHTTPD, ['-D', '-f', conf], { logFile: outLog, detached: true });
     await cleanupOnError(dir, waitListening(port, child, 'lighttpd', outLog));

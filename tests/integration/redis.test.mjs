@@ -7,9 +7,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import {
-    startLighttpd, useServers, testLighttpdHealthy, BayeuxClient, request, uniqueChannel, sleep,
-    freePort, SLOW,
+    startLighttpd, startResponder, useServers, testLighttpdHealthy, BayeuxClient, request, uniqueChannel,
+    sleep, freePort, sanitizerReports, SLOW,
 } from './harness.mjs';
 
 const T = { timeout: 90000 * SLOW };
@@ -38,16 +39,16 @@ async function startRedis(port) {
     };
 }
 
-async function status(url) {
-    const res = await request(`${url}/status`);
+async function status(url, opts = {}) {
+    const res = await request(`${url}/status`, opts);
     assert.equal(res.status, 200);
     return JSON.parse(res.text);
 }
 
-async function waitRedisState(url, state, what) {
+async function waitRedisState(url, state, what, opts = {}) {
     const end = Date.now() + 30000 * SLOW;
     let s;
-    while ((s = (await status(url)).redis) && s.state !== state) {
+    while ((s = (await status(url, opts)).redis) && s.state !== state) {
         if (Date.now() > end) assert.fail(`${what}: redis state ${JSON.stringify(s)}, want ${state}`);
         await sleep(100);
     }
@@ -155,4 +156,79 @@ describe('two responders joined through Redis', () => {
     });
 
     testLighttpdHealthy(fx);
+});
+
+// lighttpd's "sticky" balance hashes the client's address: every request of
+// one browser goes to the same responder, so its Bayeux session (which lives
+// on one responder) is always found. Clients here come from different
+// loopback addresses (127.0.0.x), as browsers on different hosts would.
+describe('three responders behind one lighttpd (fastcgi.balance "sticky") and Redis', () => {
+    let redis;
+    let redisPort;
+    before(async () => {
+        redisPort = await freePort();
+        redis = await startRedis(redisPort);
+    });
+    after(async () => { if (redis) await redis.stop(); });
+
+    const fx = useServers(async () => {
+        const args = ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redisPort}`];
+        const r = [];
+        for (let i = 0; i < 3; i++) r.push(await startResponder({ args }));
+        const lighttpd = await startLighttpd({ backends: r.map((x) => ({ port: x.port })), balance: 'sticky' });
+        return { lighttpd, r0: r[0], r1: r[1], r2: r[2] };
+    });
+
+    const agents = new Map();
+    // lighttpd hashes the address text (djb): 127.0.0.2 ... 127.0.0.9 differ in
+    // the last bits only and all pick one backend; addresses that differ in
+    // more places, like real clients', spread
+    const addressOf = (n) => `127.${(n * 17) % 250}.${(n * 29) % 250}.1`;
+    const agentFor = (n) => {
+        if (!agents.has(n)) agents.set(n, new http.Agent({ keepAlive: true, localAddress: addressOf(n) }));
+        return agents.get(n);
+    };
+
+    test('each client address always reaches the same responder; addresses spread over them', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const nodeOf = new Map();
+        for (let n = 2; n < 14; n++) {
+            const seen = new Set();
+            for (let k = 0; k < 4; k++) seen.add((await status(url, { agent: agentFor(n) })).redis.node);
+            assert.equal(seen.size, 1, `${addressOf(n)} always reaches one responder: ${[...seen]}`);
+            nodeOf.set(n, [...seen][0]);
+        }
+        assert.ok(new Set(nodeOf.values()).size >= 2, `12 addresses spread over the responders: ${JSON.stringify([...nodeOf])}`);
+        for (const n of nodeOf.keys()) await waitRedisState(url, 'connected', `the responder of ${addressOf(n)}`, { agent: agentFor(n) });
+    });
+
+    test('chat across responders: every subscriber once, sessions found on their responder', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const ch = uniqueChannel('/sticky');
+        const clients = [];
+        const nodes = new Set();
+        for (let n = 2; n < 14; n++) {
+            clients.push(await new BayeuxClient(url, { agent: agentFor(n) }).start([ch]));
+            nodes.add((await status(url, { agent: agentFor(n) })).redis.node);
+        }
+        assert.ok(nodes.size >= 2, 'the clients are on several responders');
+        for (let i = 0; i < clients.length; i++) {
+            const r = await clients[i].publish(ch, `from ${i}`);
+            assert.equal(r.successful, true, `client ${i}'s session is found: ${JSON.stringify(r)}`);
+        }
+        const want = clients.map((_, i) => `from ${i}`).sort();
+        for (let i = 0; i < clients.length; i++) {
+            assert.deepEqual((await collect(clients[i], want.length)).sort(), want, `client ${i} got every message once`);
+        }
+        for (const c of clients) await c.disconnect();
+    });
+
+    test('the three responders stop cleanly with no sanitizer report', T, async () => {
+        for (const srv of [fx.s.r0, fx.s.r1, fx.s.r2]) {
+            const info = await srv.stop();
+            assert.equal(info.code, 0, `exit status: ${JSON.stringify(info)}`);
+            assert.deepEqual(sanitizerReports(srv.log()), []);
+        }
+        for (const a of agents.values()) a.destroy();
+    });
 });
