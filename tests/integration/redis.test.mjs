@@ -66,17 +66,22 @@ async function collect(client, n, ms = 10000 * SLOW) {
     return got;
 }
 
-describe('two responders joined through Redis', () => {
-    let redis;
-    let redisPort;
+/** A redis-server for the enclosing describe: { port, server } once started. */
+function useRedis() {
+    const r = { port: 0, server: null };
     before(async () => {
-        redisPort = await freePort();
-        redis = await startRedis(redisPort);
+        r.port = await freePort();
+        r.server = await startRedis(r.port);
     });
-    after(async () => { if (redis) await redis.stop(); });
+    after(async () => { if (r.server) await r.server.stop(); });
+    return r;
+}
+
+describe('two responders joined through Redis', () => {
+    const redis = useRedis();
 
     const fx = useServers(async () => {
-        const args = () => ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redisPort}`];
+        const args = () => ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redis.port}`];
         return { lighttpd: await startLighttpd({ responderArgs: args() }), node2: await startLighttpd({ responderArgs: args() }) };
     });
 
@@ -123,11 +128,11 @@ describe('two responders joined through Redis', () => {
         const b = await new BayeuxClient(fx.s.node2.url).start([ch]);
         const pubA = await new BayeuxClient(fx.s.lighttpd.url).start([]);
         const pubB = await new BayeuxClient(fx.s.node2.url).start([]);
-        await redis.stop();
+        await redis.server.stop();
         await waitRedisState(fx.s.lighttpd.url, 'degraded', 'node 1 notices');
         await pubA.publish(ch, 'local');
         assert.deepEqual(await collect(a, 1), ['local'], 'a node keeps serving its own users');
-        redis = await startRedis(redisPort);
+        redis.server = await startRedis(redis.port);
         await waitRedisState(fx.s.lighttpd.url, 'connected', 'node 1 reconnects');
         await waitRedisState(fx.s.node2.url, 'connected', 'node 2 reconnects');
         await pubB.publish(ch, 'after');
@@ -161,18 +166,12 @@ describe('two responders joined through Redis', () => {
 // lighttpd's "sticky" balance hashes the client's address: every request of
 // one browser goes to the same responder, so its Bayeux session (which lives
 // on one responder) is always found. Clients here come from different
-// loopback addresses (127.0.0.x), as browsers on different hosts would.
+// loopback addresses, as browsers on different hosts would.
 describe('three responders behind one lighttpd (fastcgi.balance "sticky") and Redis', () => {
-    let redis;
-    let redisPort;
-    before(async () => {
-        redisPort = await freePort();
-        redis = await startRedis(redisPort);
-    });
-    after(async () => { if (redis) await redis.stop(); });
+    const redis = useRedis();
 
     const fx = useServers(async () => {
-        const args = ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redisPort}`];
+        const args = ['--timeout', '5000', '--redis', `redis://127.0.0.1:${redis.port}`];
         const r = [];
         for (let i = 0; i < 3; i++) r.push(await startResponder({ args }));
         const lighttpd = await startLighttpd({ backends: r.map((x) => ({ port: x.port })), balance: 'sticky' });
