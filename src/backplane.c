@@ -19,6 +19,7 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "poll.h"
 #include "session.h"
 #include "stats.h"
 
@@ -81,12 +82,7 @@ static int parse_url(const char *url)
 /* Waits ms or until stop; returns true on stop. */
 static bool wait_or_stop(long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = poll_deadline(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&bp.lock);
     while (!bp.stop && pthread_cond_timedwait(&bp.wake, &bp.lock, &until) == 0)
         ;

@@ -81,6 +81,14 @@ void reply_error(struct batch *b, const struct msg *m, enum bayeux_error err,
     log_debug("bayeux error %d for %s", policy_error_code(err), m->channel ? m->channel : "-");
 }
 
+void reply_error_count(struct batch *b, const struct msg *m, enum bayeux_error err,
+                       unsigned long long n, const char *extra_field)
+{
+    char args[32];
+    snprintf(args, sizeof args, "%llu", n);
+    reply_error(b, m, err, args, extra_field);
+}
+
 session_t *batch_session(struct batch *b, const struct msg *m)
 {
     if (!m->client_id) {
@@ -122,19 +130,15 @@ static void publish(struct batch *b, const struct msg *m)
         data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
     /* what a delivered copy holds: the data, the channel and the id */
     if (data_len + strlen(m->channel) + (m->id ? strlen(m->id) : 0) > config.max_message) {
-        char limit[32];
-        snprintf(limit, sizeof limit, "%zu", config.max_message);
         stats_add(STAT_LIMIT_MESSAGE, 1);
-        reply_error(b, m, BERR_MESSAGE_TOO_LARGE, limit, NULL);
+        reply_error_count(b, m, BERR_MESSAGE_TOO_LARGE, config.max_message, NULL);
         session_release(s);
         return;
     }
     long wait_ms = session_take_publish_token(s);
     if (wait_ms > 0) {
-        char retry[32];
-        snprintf(retry, sizeof retry, "%ld", wait_ms);
         stats_add(STAT_LIMIT_RATE, 1);
-        reply_error(b, m, BERR_PUBLISH_RATE, retry, NULL);
+        reply_error_count(b, m, BERR_PUBLISH_RATE, (unsigned long long)wait_ms, NULL);
         session_release(s);
         return;
     }
@@ -234,7 +238,6 @@ static void route(struct batch *b, const struct msg *m)
 
 static void reply_http_error(struct bayeux_reply *out, int status, const char *why)
 {
-    stats_add(STAT_HTTP_ERRORS, 1);
     out->status = status;
     out->content_type = "text/plain;charset=UTF-8";
     buf_t body = BUF_INIT;

@@ -46,6 +46,10 @@ void reply_end(struct batch *b, buf_t *r);
 void reply_error(struct batch *b, const struct msg *m, enum bayeux_error err,
                  const char *args, const char *extra_field);
 
+/* reply_error with a number (a limit, a wait in ms) as the error's args. */
+void reply_error_count(struct batch *b, const struct msg *m, enum bayeux_error err,
+                       unsigned long long n, const char *extra_field);
+
 /* Looks up m's session: on failure appends the error reply and returns NULL. */
 session_t *batch_session(struct batch *b, const struct msg *m);
 

@@ -265,10 +265,8 @@ void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
             channel_unsubscribe(s, patterns[i]);
     free(patterns);
     if (rc == CHANNEL_SUB_LIMIT) {
-        char limit[32];
-        snprintf(limit, sizeof limit, "%zu", config.max_subscriptions);
         stats_add(STAT_LIMIT_SUBSCRIPTIONS, 1);
-        reply_error(b, m, BERR_TOO_MANY_SUBSCRIPTIONS, limit, echo.data);
+        reply_error_count(b, m, BERR_TOO_MANY_SUBSCRIPTIONS, config.max_subscriptions, echo.data);
     } else if (rc != 0) {
         reply_error(b, m, BERR_SESSION_UNKNOWN, NULL, echo.data);
     } else {

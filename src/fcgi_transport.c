@@ -230,6 +230,8 @@ void transport_complete(void *conn_, int status, const char *content_type,
                         const char *extra_headers, const char *body, size_t len)
 {
     struct conn *c = conn_;
+    if (status >= 400)
+        stats_add(STAT_HTTP_ERRORS, 1);
     buf_t http = BUF_INIT;
     buf_reserve(&http, len + 256);
     buf_printf(&http, "Status: %d %s\r\n", status, status_text(status));
@@ -350,7 +352,6 @@ static void handle(FCGX_Request *r)
         buf_t why = BUF_INIT;
         buf_printf(&why, "%s\n", cors_why);
         log_debug("%s", cors_why);
-        stats_add(STAT_HTTP_ERRORS, 1);
         transport_complete(c, 403, "text/plain;charset=UTF-8", NULL, why.data, why.len);
         buf_release(&why);
     } else if (cors == CORS_PREFLIGHT) {
@@ -361,7 +362,6 @@ static void handle(FCGX_Request *r)
     } else if (too_big) {
         static const char msg[] = "request body too large\n";
         stats_add(STAT_LIMIT_BODY, 1);
-        stats_add(STAT_HTTP_ERRORS, 1);
         transport_complete(c, 413, "text/plain;charset=UTF-8", NULL, msg, sizeof msg - 1);
     } else {
         struct http_request req = {
@@ -431,25 +431,25 @@ int transport_start(int n)
 
 /* Logs where an accept thread that does not stop is: the kernel's view of
  * its current system call and wait channel. */
+/* Reads the first line of /proc/self/task/<tid>/<file> into out, or "?". */
+static void read_task_file(int tid, const char *file, char *out, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, file);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(out, (int)size, f))
+        snprintf(out, size, "?");
+    out[strcspn(out, "\n")] = '\0';
+    if (f)
+        fclose(f);
+}
+
 static void log_stuck_thread(int i)
 {
-    char path[64], sys[256] = "?", wchan[64] = "?";
+    char sys[256], wchan[64];
     int tid = atomic_load(&thread_tids[i]);
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (!fgets(sys, sizeof sys, f))
-            strcpy(sys, "?");
-        sys[strcspn(sys, "\n")] = '\0';
-        fclose(f);
-    }
-    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
-    f = fopen(path, "r");
-    if (f) {
-        if (!fgets(wchan, sizeof wchan, f))
-            strcpy(wchan, "?");
-        fclose(f);
-    }
+    read_task_file(tid, "syscall", sys, sizeof sys);
+    read_task_file(tid, "wchan", wchan, sizeof wchan);
     log_error("accept thread %d (tid %d) did not stop within %d ms (syscall %s, wchan %s); "
               "stopping without it", i, tid, STOP_WAIT_MS, sys, wchan);
 }
@@ -468,11 +468,7 @@ void transport_stop(void)
     for (int i = 0; i < nthreads; i++) {
         for (;;) {
             pthread_kill(threads[i], SIGUSR1);
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = poll_deadline(CLOCK_REALTIME, 50);
             if (pthread_timedjoin_np(threads[i], NULL, &until) == 0)
                 break;
             if (poll_now_ms() > give_up) {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "message.h"
@@ -142,5 +143,8 @@ void poll_send(void *conn, int status, const char *content_type, const char *ext
                const char *body, size_t len);
 
 int64_t poll_now_ms(void);
+
+/* The absolute time ms from now on `clock`, for pthread timed waits. */
+struct timespec poll_deadline(clockid_t clock, long ms);
 
 #endif

@@ -34,11 +34,7 @@ static void *sweep(void *arg)
     int64_t next_expiry = 0;
     pthread_mutex_lock(&sw.lock);
     while (!sw.stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += config.sweep_ms * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = poll_deadline(CLOCK_MONOTONIC, config.sweep_ms);
         pthread_cond_timedwait(&sw.wake, &sw.lock, &until);
         if (sw.stop)
             break;
