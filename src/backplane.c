@@ -1,14 +1,24 @@
-/* backplane: Redis pub/sub between responders — a pipelined publisher
- * thread, a subscriber thread, reconnection with back-off.
+/* backplane: Redis between responders — a pipelined publisher thread, a
+ * subscriber thread, reconnection with back-off, the members hash.
  *
  * Threads and lock: see backplane.h. Wire format of one Redis message on
- * BACKPLANE_CHANNEL: "<node id>\n<Bayeux channel>\n<message JSON>", the JSON
- * being the bytes every local subscriber gets (message.h), made once.
+ * BACKPLANE_CHANNEL, always "<node id>\n" then one of
+ *   "<Bayeux channel>\n<message JSON>"       a broadcast (channel starts "/"),
+ *                                           the bytes local subscribers get
+ *   "!j\n<seq>\n<room>\n<user>"              a member joined (change seq)
+ *   "!l\n<seq>\n<room>\n<user>"              a member left
+ *   "!hb\n<seq>" and "!sync\n<seq>"          alive; last change seq
+ *   "!bye"                                  stopped
+ *   "!pm\n<room>\n<peer>[\t<peer>...]\n<JSON>"  a private message
+ * Each node's members: hash MEMBERS_PREFIX<node>, field "<room>\n<user>",
+ * plus "#seq"; expires CLUSTER_KEY_TTL_MS after the node's last heartbeat.
  */
 #include "backplane.h"
+#include "backplane_internal.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,42 +27,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "deliver.h"
+#include "chat.h"
+#include "cluster.h"
 #include "log.h"
 #include "poll.h"
 #include "session.h"
-#include "stats.h"
 
-#define BACKPLANE_CHANNEL "bayeux-fcgi:publish"
-#define QUEUE_MAX 100000          /* outgoing messages waiting for Redis */
-#define BATCH_MAX 256             /* PUBLISH commands pipelined at once */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define CONNECT_TIMEOUT_MS 2000
-
-struct outgoing {
-    char *channel;
-    message_t *msg;
-};
-
-static struct {
-    pthread_mutex_t lock;         /* guards everything below it */
-    pthread_cond_t wake;          /* the queue got a message, or stop */
-    struct outgoing *ring;        /* QUEUE_MAX slots */
-    size_t head, len;
-    bool stop;
-    redisContext *sub_ctx;        /* the subscriber's connection, for stop */
-    bool pub_up, sub_up;          /* connected (for status) */
-
-    /* set once before the threads start */
-    bool enabled;
-    char host[256];
-    int port;
-    char node[SESSION_ID_LEN + 1];
-    pthread_t pub_thread, sub_thread;
-
-    atomic_uint_fast64_t sent, received, dropped, reconnects;
-} bp = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+struct backplane_state bp = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 /* -------------------------------------------------------- helpers --- */
 
@@ -91,7 +72,7 @@ static bool wait_or_stop(long ms)
     return s;
 }
 
-static bool stopping(void)
+bool backplane_stopping(void)
 {
     pthread_mutex_lock(&bp.lock);
     bool s = bp.stop;
@@ -99,13 +80,29 @@ static bool stopping(void)
     return s;
 }
 
+/* Waits ms or until stop, ticking the cluster every heartbeat when `tick`
+ * (the subscriber: silent nodes are dropped while Redis is away too).
+ * Returns true on stop. */
+static bool wait_ticking(long ms, bool tick)
+{
+    while (ms > 0) {
+        long slice = tick && ms > CLUSTER_HEARTBEAT_MS ? CLUSTER_HEARTBEAT_MS : ms;
+        if (wait_or_stop(slice))
+            return true;
+        if (tick)
+            cluster_tick(poll_now_ms());
+        ms -= slice;
+    }
+    return false;
+}
+
 /* Connects, retrying with back-off until it works or stop. Returns the
  * context or NULL on stop. `what` names the connection in the logs. */
-static redisContext *connect_retrying(const char *what, bool *up)
+redisContext *backplane_connect(const char *what, bool *up, bool tick)
 {
     long backoff = BACKOFF_MIN_MS;
     bool warned = false;
-    while (!stopping()) {
+    while (!backplane_stopping()) {
         struct timeval tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
         redisContext *c = redisConnectWithTimeout(bp.host, bp.port, tv);
         if (c && !c->err) {
@@ -125,7 +122,7 @@ static redisContext *connect_retrying(const char *what, bool *up)
         if (c)
             redisFree(c);
         atomic_fetch_add(&bp.reconnects, 1);
-        if (wait_or_stop(backoff))
+        if (wait_ticking(backoff, tick))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
@@ -141,75 +138,324 @@ static void mark_down(bool *up)
 
 /* ------------------------------------------------------ publisher --- */
 
+static void outgoing_release(struct outgoing *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(o[i].text);
+        if (o[i].msg)
+            message_release(o[i].msg);
+    }
+}
+
+static bool is_member_change(const struct outgoing *o)
+{
+    return o->kind == OUT_JOIN || o->kind == OUT_LEAVE;
+}
+
+/* Queues o (its text and reference now the queue's); bp.lock held. Past
+ * the bound the oldest item is dropped into *dropped for the caller to
+ * release after unlocking; a dropped member change forces a snapshot. */
+static void queue_push_locked(struct outgoing o, struct outgoing *dropped)
+{
+    if (bp.len == QUEUE_MAX) {
+        *dropped = bp.ring[bp.head];
+        if (is_member_change(dropped))
+            bp.resync = true;
+        bp.head = (bp.head + 1) % QUEUE_MAX;
+        bp.len--;
+    }
+    bp.ring[(bp.head + bp.len) % QUEUE_MAX] = o;
+    bp.len++;
+    pthread_cond_signal(&bp.wake);
+}
+
+static void dropped_release(struct outgoing *dropped)
+{
+    if (!dropped->text)
+        return;
+    if (atomic_fetch_add(&bp.dropped, 1) % 1000 == 0)
+        log_warn("redis: outgoing queue full (%d): oldest messages dropped", QUEUE_MAX);
+    outgoing_release(dropped, 1);
+}
+
 void backplane_publish(const char *channel, message_t *m)
 {
     if (!bp.enabled)
         return;
     struct outgoing dropped = { 0 };
     pthread_mutex_lock(&bp.lock);
-    if (bp.len == QUEUE_MAX) {
-        dropped = bp.ring[bp.head];
-        bp.head = (bp.head + 1) % QUEUE_MAX;
-        bp.len--;
-    }
-    bp.ring[(bp.head + bp.len) % QUEUE_MAX] =
-        (struct outgoing){ .channel = xstrdup(channel), .msg = message_ref(m) };
-    bp.len++;
-    pthread_cond_signal(&bp.wake);
+    queue_push_locked((struct outgoing){ OUT_MESSAGE, xstrdup(channel), message_ref(m), 0 }, &dropped);
     pthread_mutex_unlock(&bp.lock);
-    if (dropped.msg) {
-        if (atomic_fetch_add(&bp.dropped, 1) % 1000 == 0)
-            log_warn("redis: outgoing queue full (%d): oldest messages dropped", QUEUE_MAX);
-        free(dropped.channel);
-        message_release(dropped.msg);
-    }
+    dropped_release(&dropped);
 }
 
-/* Takes up to BATCH_MAX queued messages, waiting for one; returns the count
- * (0 on stop). */
-static size_t take_batch(struct outgoing *out)
+static void member_change(enum out_kind kind, const char *room, const char *user)
+{
+    if (!bp.enabled)
+        return;
+    buf_t key = BUF_INIT;
+    buf_printf(&key, "%s\n%s", room, user);
+    struct outgoing dropped = { 0 };
+    pthread_mutex_lock(&bp.lock);
+    queue_push_locked((struct outgoing){ kind, buf_steal(&key, NULL), NULL, ++bp.seq }, &dropped);
+    pthread_mutex_unlock(&bp.lock);
+    dropped_release(&dropped);
+}
+
+void backplane_member_join(const char *room, const char *user)
+{
+    member_change(OUT_JOIN, room, user);
+}
+
+void backplane_member_leave(const char *room, const char *user)
+{
+    member_change(OUT_LEAVE, room, user);
+}
+
+void backplane_private(const char *room, const char *const *peers, size_t n, message_t *m)
+{
+    if (!bp.enabled)
+        return;
+    buf_t text = BUF_INIT;
+    buf_puts(&text, room);
+    for (size_t i = 0; i < n; i++) {
+        buf_putc(&text, i ? '\t' : '\n');
+        buf_puts(&text, peers[i]);
+    }
+    struct outgoing dropped = { 0 };
+    pthread_mutex_lock(&bp.lock);
+    queue_push_locked((struct outgoing){ OUT_PRIVATE, buf_steal(&text, NULL), message_ref(m), 0 }, &dropped);
+    pthread_mutex_unlock(&bp.lock);
+    dropped_release(&dropped);
+}
+
+/* Takes up to BATCH_MAX queued items, waiting for one until `until` (a
+ * heartbeat is due then). Returns the count; *stop on stop. */
+static size_t take_batch(struct outgoing *out, const struct timespec *until, bool *stop)
 {
     pthread_mutex_lock(&bp.lock);
-    while (!bp.stop && bp.len == 0)
-        pthread_cond_wait(&bp.wake, &bp.lock);
+    while (!bp.stop && bp.len == 0 && !bp.resync &&
+           pthread_cond_timedwait(&bp.wake, &bp.lock, until) == 0)
+        ;
     size_t n = 0;
     while (!bp.stop && bp.len > 0 && n < BATCH_MAX) {
         out[n++] = bp.ring[bp.head];
         bp.head = (bp.head + 1) % QUEUE_MAX;
         bp.len--;
     }
+    *stop = bp.stop;
     pthread_mutex_unlock(&bp.lock);
     return n;
 }
 
-static void outgoing_release(struct outgoing *o, size_t n)
+/* Reads `n` replies of a pipeline; false on a lost connection or an error
+ * reply. */
+static bool read_replies(redisContext *c, size_t n)
 {
+    bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        free(o[i].channel);
-        message_release(o[i].msg);
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+            return false;
+        if (r->type == REDIS_REPLY_ERROR) {
+            log_warn("redis: %s", r->str);
+            ok = false;
+        }
+        freeReplyObject(r);
+    }
+    return ok;
+}
+
+/* Appends PUBLISH of "<node>\n<head>" + body to the pipeline. */
+static int append_publish(redisContext *c, buf_t *payload, const char *head, const char *body,
+                          size_t len)
+{
+    buf_reset(payload);
+    buf_printf(payload, "%s\n%s", bp.node, head);
+    buf_append(payload, body, len);
+    return redisAppendCommand(c, "PUBLISH %s %b", BACKPLANE_CHANNEL, payload->data, payload->len);
+}
+
+/* Pipelines the commands of each item and reads the replies. Returns false
+ * when the connection failed or Redis answered an error; *sent_seq is the
+ * last member change sent. */
+static bool send_batch(redisContext *c, const struct outgoing *batch, size_t n, buf_t *payload,
+                       uint64_t *sent_seq)
+{
+    size_t replies = 0;
+    buf_t head = BUF_INIT;
+    int rc = REDIS_OK;
+    for (size_t i = 0; i < n && rc == REDIS_OK; i++) {
+        const struct outgoing *o = &batch[i];
+        buf_reset(&head);
+        switch (o->kind) {
+        case OUT_MESSAGE:
+            buf_printf(&head, "%s\n", o->text);
+            rc = append_publish(c, payload, head.data, o->msg->json, o->msg->len);
+            replies++;
+            break;
+        case OUT_PRIVATE:
+            buf_printf(&head, "!pm\n%s\n", o->text);
+            rc = append_publish(c, payload, head.data, o->msg->json, o->msg->len);
+            replies++;
+            break;
+        case OUT_JOIN:
+        case OUT_LEAVE: {
+            char seq[24];
+            snprintf(seq, sizeof seq, "%" PRIu64, o->seq);
+            /* a leave's counter is written after the field goes: a load in
+             * between sees the older counter and applies the leave again */
+            if (o->kind == OUT_JOIN) {
+                rc = redisAppendCommand(c, "HSET %s %s 1 #seq %s", bp.key, o->text, seq);
+                replies++;
+            } else {
+                rc = redisAppendCommand(c, "HDEL %s %s", bp.key, o->text);
+                if (rc == REDIS_OK)
+                    rc = redisAppendCommand(c, "HSET %s #seq %s", bp.key, seq);
+                replies += 2;
+            }
+            buf_printf(&head, "!%c\n%s\n", o->kind == OUT_JOIN ? 'j' : 'l', seq);
+            if (rc == REDIS_OK)
+                rc = append_publish(c, payload, head.data, o->text, strlen(o->text));
+            replies++;
+            *sent_seq = o->seq;
+            break;
+        }
+        }
+    }
+    buf_release(&head);
+    return rc == REDIS_OK && read_replies(c, replies);
+}
+
+struct snapshot {
+    char **keys;
+    size_t n, cap;
+    uint64_t seq;
+};
+
+static void snapshot_each(const char *room, const char *user, void *ctx)
+{
+    struct snapshot *sn = ctx;
+    if (sn->n == sn->cap) {
+        sn->cap = sn->cap ? sn->cap * 2 : 64;
+        sn->keys = xrealloc(sn->keys, sn->cap * sizeof *sn->keys);
+    }
+    buf_t k = BUF_INIT;
+    buf_printf(&k, "%s\n%s", room, user);
+    sn->keys[sn->n++] = buf_steal(&k, NULL);
+}
+
+/* Under the chat lock (no change can be queued): the snapshot holds every
+ * change queued so far, so they leave the queue. */
+static void snapshot_end(void *ctx)
+{
+    struct snapshot *sn = ctx;
+    struct outgoing *gone = NULL;
+    size_t ngone = 0;
+    pthread_mutex_lock(&bp.lock);
+    size_t kept = 0;
+    gone = xmalloc((bp.len + 1) * sizeof *gone);
+    for (size_t i = 0; i < bp.len; i++) {
+        struct outgoing *o = &bp.ring[(bp.head + i) % QUEUE_MAX];
+        if (is_member_change(o))
+            gone[ngone++] = *o;
+        else
+            bp.ring[(bp.head + kept++) % QUEUE_MAX] = *o;
+    }
+    bp.len = kept;
+    sn->seq = bp.seq;
+    bp.resync = false;
+    pthread_mutex_unlock(&bp.lock);
+    outgoing_release(gone, ngone);
+    free(gone);
+}
+
+/* Writes this node's whole membership to Redis (after every connect, or
+ * after a dropped change) and announces it. Returns false on failure; the
+ * caller reconnects and so snapshots again. */
+static bool send_snapshot(redisContext *c, buf_t *payload, uint64_t *sent_seq)
+{
+    struct snapshot sn = { 0 };
+    chat_local_members(snapshot_each, snapshot_end, &sn);
+    size_t replies = 0;
+    int rc = redisAppendCommand(c, "MULTI");
+    if (rc == REDIS_OK)
+        rc = redisAppendCommand(c, "DEL %s", bp.key);
+    replies += 2;
+    const char **argv = xmalloc((2 + 2 * SNAPSHOT_CHUNK) * sizeof *argv);
+    size_t *argl = xmalloc((2 + 2 * SNAPSHOT_CHUNK) * sizeof *argl);
+    for (size_t i = 0; i < sn.n && rc == REDIS_OK; i += SNAPSHOT_CHUNK) {
+        int argc = 0;
+        argv[argc] = "HSET", argl[argc++] = 4;
+        argv[argc] = bp.key, argl[argc++] = strlen(bp.key);
+        for (size_t j = i; j < sn.n && j < i + SNAPSHOT_CHUNK; j++) {
+            argv[argc] = sn.keys[j], argl[argc++] = strlen(sn.keys[j]);
+            argv[argc] = "1", argl[argc++] = 1;
+        }
+        rc = redisAppendCommandArgv(c, argc, argv, argl);
+        replies++;
+    }
+    char seq[24];
+    snprintf(seq, sizeof seq, "%" PRIu64, sn.seq);
+    if (rc == REDIS_OK)
+        rc = redisAppendCommand(c, "HSET %s #seq %s", bp.key, seq);
+    if (rc == REDIS_OK)
+        rc = redisAppendCommand(c, "PEXPIRE %s %d", bp.key, CLUSTER_KEY_TTL_MS);
+    if (rc == REDIS_OK)
+        rc = redisAppendCommand(c, "EXEC");
+    replies += 3;
+    if (rc == REDIS_OK)
+        rc = append_publish(c, payload, "!sync\n", seq, strlen(seq));
+    replies++;
+    bool ok = rc == REDIS_OK && read_replies(c, replies);
+    if (ok)
+        *sent_seq = sn.seq;
+    for (size_t i = 0; i < sn.n; i++)
+        free(sn.keys[i]);
+    free(sn.keys);
+    free(argv);
+    free(argl);
+    return ok;
+}
+
+static bool send_heartbeat(redisContext *c, buf_t *payload, uint64_t sent_seq)
+{
+    char seq[24];
+    snprintf(seq, sizeof seq, "%" PRIu64, sent_seq);
+    int rc = redisAppendCommand(c, "PEXPIRE %s %d", bp.key, CLUSTER_KEY_TTL_MS);
+    if (rc == REDIS_OK)
+        rc = append_publish(c, payload, "!hb\n", seq, strlen(seq));
+    return rc == REDIS_OK && read_replies(c, 2);
+}
+
+/* Connects and writes the snapshot, retrying until both worked; NULL on stop. */
+static redisContext *publisher_connect(buf_t *payload, uint64_t *sent_seq)
+{
+    for (;;) {
+        redisContext *c = backplane_connect("publisher", &bp.pub_up, false);
+        if (!c || send_snapshot(c, payload, sent_seq))
+            return c;
+        log_warn("redis %s:%d: writing the members failed (%s); reconnecting", bp.host, bp.port,
+                 c->err ? c->errstr : "error reply");
+        redisFree(c);
+        mark_down(&bp.pub_up);
+        if (wait_or_stop(BACKOFF_MIN_MS))
+            return NULL;
     }
 }
 
-/* Pipelines a PUBLISH for each message and reads the replies. Returns
- * false when the connection failed or Redis answered an error. */
-static bool send_batch(redisContext *c, const struct outgoing *batch, size_t n, buf_t *payload)
+/* Drops member changes from a batch (a new snapshot holds them); returns
+ * the new count. */
+static size_t batch_without_changes(struct outgoing *batch, size_t n)
 {
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        buf_reset(payload);
-        buf_printf(payload, "%s\n%s\n", bp.node, batch[i].channel);
-        buf_append(payload, batch[i].msg->json, batch[i].msg->len);
-        if (redisAppendCommand(c, "PUBLISH %s %b", BACKPLANE_CHANNEL, payload->data,
-                               payload->len) != REDIS_OK)
-            return false;
+        if (is_member_change(&batch[i]))
+            outgoing_release(&batch[i], 1);
+        else
+            batch[kept++] = batch[i];
     }
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        redisReply *r = NULL;
-        ok = redisGetReply(c, (void **)&r) == REDIS_OK && r && r->type != REDIS_REPLY_ERROR;
-        if (r)
-            freeReplyObject(r);
-    }
-    return ok;
+    return kept;
 }
 
 static void *publisher_loop(void *arg)
@@ -218,25 +464,52 @@ static void *publisher_loop(void *arg)
     struct outgoing *batch = xmalloc(BATCH_MAX * sizeof *batch);
     redisContext *c = NULL;
     buf_t payload = BUF_INIT;
+    uint64_t sent_seq = 0;
+    int64_t beat_at = 0;
     for (;;) {
         /* connected before waiting, so the status says at once if Redis is down */
-        if (!c && !(c = connect_retrying("publisher", &bp.pub_up)))
+        if (!c && !(c = publisher_connect(&payload, &sent_seq)))
             break;
-        size_t n = take_batch(batch);
+        bool stop = false;
+        if (poll_now_ms() >= beat_at) {
+            if (!send_heartbeat(c, &payload, sent_seq)) {
+                log_warn("redis %s:%d: heartbeat failed (%s); reconnecting", bp.host, bp.port,
+                         c->err ? c->errstr : "error reply");
+                redisFree(c);
+                mark_down(&bp.pub_up);
+                c = NULL;
+                continue;
+            }
+            beat_at = poll_now_ms() + CLUSTER_HEARTBEAT_MS;
+        }
+        struct timespec until = poll_deadline(CLOCK_REALTIME, beat_at - poll_now_ms());
+        size_t n = take_batch(batch, &until, &stop);
+        if (stop) {
+            outgoing_release(batch, n);
+            break;
+        }
+        pthread_mutex_lock(&bp.lock);
+        bool resync = bp.resync;
+        pthread_mutex_unlock(&bp.lock);
+        if (resync && !send_snapshot(c, &payload, &sent_seq))
+            n = batch_without_changes(batch, n);   /* the next connect snapshots */
         if (n == 0)
-            break;
+            continue;
         /* a connection Redis dropped while idle shows only now: the batch
-         * is sent once more on a new one (a dead server processed none of it) */
+         * is sent once more on a new one (a dead server processed none of
+         * it), without its member changes: the new connection's snapshot
+         * holds them */
         bool ok = false;
-        for (int attempt = 0; attempt < 2 && c && !ok; attempt++) {
-            ok = send_batch(c, batch, n, &payload);
+        for (int attempt = 0; attempt < 2 && c && !ok && n; attempt++) {
+            ok = send_batch(c, batch, n, &payload, &sent_seq);
             if (!ok) {
                 log_warn("redis %s:%d: publishing failed (%s)%s", bp.host, bp.port,
                          c->err ? c->errstr : "error reply",
                          attempt == 0 ? "; reconnecting" : "");
                 redisFree(c);
                 mark_down(&bp.pub_up);
-                c = attempt == 0 ? connect_retrying("publisher", &bp.pub_up) : NULL;
+                c = attempt == 0 ? publisher_connect(&payload, &sent_seq) : NULL;
+                n = batch_without_changes(batch, n);
             }
         }
         if (ok) {
@@ -248,83 +521,15 @@ static void *publisher_loop(void *arg)
         }
         outgoing_release(batch, n);
     }
-    if (c)
-        redisFree(c);
-    buf_release(&payload);
-    free(batch);
-    return NULL;
-}
-
-/* ----------------------------------------------------- subscriber --- */
-
-/* Delivers one message another responder published. */
-static void deliver_remote(const char *payload, size_t len)
-{
-    const char *nl1 = memchr(payload, '\n', len);
-    if (!nl1 || (size_t)(nl1 - payload) != SESSION_ID_LEN)
-        goto bad;
-    if (memcmp(payload, bp.node, SESSION_ID_LEN) == 0)
-        return;   /* our own: delivered locally when it was published */
-    const char *ch = nl1 + 1;
-    const char *nl2 = memchr(ch, '\n', len - (size_t)(ch - payload));
-    if (!nl2 || nl2 == ch || (size_t)(nl2 - ch) > 1024)
-        goto bad;
-    char channel[1025];
-    memcpy(channel, ch, (size_t)(nl2 - ch));
-    channel[nl2 - ch] = '\0';
-    const char *json = nl2 + 1;
-    size_t json_len = len - (size_t)(json - payload);
-    if (json_len == 0 || json[0] != '{')
-        goto bad;
-    message_t *m = message_create_raw(json, json_len);
-    stats_add(STAT_QUEUED, deliver_publish(channel, m));
-    message_release(m);
-    atomic_fetch_add(&bp.received, 1);
-    return;
-bad:
-    log_warn("redis: a message on %s not from bayeux-fcgi was ignored", BACKPLANE_CHANNEL);
-}
-
-static void *subscriber_loop(void *arg)
-{
-    (void)arg;
-    while (!stopping()) {
-        redisContext *c = connect_retrying("subscriber", &bp.sub_up);
-        if (!c)
-            break;
-        pthread_mutex_lock(&bp.lock);
-        bool stop = bp.stop;
-        if (!stop)
-            bp.sub_ctx = c;
-        pthread_mutex_unlock(&bp.lock);
-        if (stop) {
-            redisFree(c);
-            break;
-        }
-        redisReply *r = redisCommand(c, "SUBSCRIBE %s", BACKPLANE_CHANNEL);
-        if (r)
-            freeReplyObject(r);
-        while (r) {
-            r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
-                break;
-            if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-                r->element[0]->type == REDIS_REPLY_STRING &&
-                strcmp(r->element[0]->str, "message") == 0 &&
-                r->element[2]->type == REDIS_REPLY_STRING)
-                deliver_remote(r->element[2]->str, r->element[2]->len);
-            freeReplyObject(r);
-        }
-        pthread_mutex_lock(&bp.lock);
-        bp.sub_ctx = NULL;
-        stop = bp.stop;
-        bp.sub_up = false;
-        pthread_mutex_unlock(&bp.lock);
-        if (!stop)
-            log_warn("redis %s:%d: subscriber lost (%s); reconnecting", bp.host, bp.port,
-                     c->err ? c->errstr : "closed");
+    if (c) {
+        /* stopping: the others drop our members now, not after the TTL */
+        redisAppendCommand(c, "DEL %s", bp.key);
+        append_publish(c, &payload, "!bye", "", 0);
+        read_replies(c, 2);
         redisFree(c);
     }
+    buf_release(&payload);
+    free(batch);
     return NULL;
 }
 
@@ -342,11 +547,13 @@ int backplane_start(const char *url)
         log_error("no randomness for the backplane node id");
         return -1;
     }
+    snprintf(bp.key, sizeof bp.key, "%s%s", MEMBERS_PREFIX, bp.node);
     bp.ring = xcalloc(QUEUE_MAX, sizeof *bp.ring);
     bp.stop = false;
     bp.enabled = true;
+    cluster_init(backplane_load_members);
     if (pthread_create(&bp.pub_thread, NULL, publisher_loop, NULL) != 0 ||
-        pthread_create(&bp.sub_thread, NULL, subscriber_loop, NULL) != 0) {
+        pthread_create(&bp.sub_thread, NULL, backplane_subscriber_loop, NULL) != 0) {
         log_error("cannot start the backplane threads: %s", strerror(errno));
         return -1;
     }
@@ -366,6 +573,7 @@ void backplane_stop(void)
     pthread_mutex_unlock(&bp.lock);
     pthread_join(bp.pub_thread, NULL);
     pthread_join(bp.sub_thread, NULL);
+    cluster_shutdown();
     while (bp.len) {
         outgoing_release(&bp.ring[bp.head], 1);
         bp.head = (bp.head + 1) % QUEUE_MAX;
@@ -384,9 +592,12 @@ void backplane_status_json(buf_t *out)
     bool up = bp.pub_up && bp.sub_up;
     size_t queued = bp.len;
     pthread_mutex_unlock(&bp.lock);
-    buf_printf(out, "\"redis\":{\"state\":\"%s\",\"node\":\"%.8s\",\"queued\":%zu,\"sent\":%llu,"
+    buf_printf(out, "\"redis\":{\"state\":\"%s\",\"node\":\"%.8s\",", up ? "connected" : "degraded",
+               bp.node);
+    cluster_status_json(out);
+    buf_printf(out, ",\"queued\":%zu,\"sent\":%llu,"
                     "\"received\":%llu,\"dropped\":%llu,\"reconnects\":%llu},",
-               up ? "connected" : "degraded", bp.node, queued,
+               queued,
                (unsigned long long)atomic_load(&bp.sent), (unsigned long long)atomic_load(&bp.received),
                (unsigned long long)atomic_load(&bp.dropped),
                (unsigned long long)atomic_load(&bp.reconnects));

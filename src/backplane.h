@@ -13,11 +13,18 @@
  * Each responder has a random node id that travels with its messages; a
  * node skips its own messages coming back from Redis, as it delivered them
  * locally already: every subscriber gets a message exactly once.
+ *
+ * Chat membership: each node writes its members to a Redis hash that
+ * expires unless the node heartbeats, and announces every change; the
+ * subscriber feeds the others' changes to cluster.c (consistency rules
+ * there). After every (re)connect the publisher writes the whole local
+ * membership again, so a Redis that restarted empty is refilled.
  */
 #ifndef BAYEUX_BACKPLANE_H
 #define BAYEUX_BACKPLANE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "buf.h"
 #include "message.h"
@@ -32,6 +39,16 @@ void backplane_stop(void);
 /* Queues m (a reference is taken) for the other responders. No-op without
  * --redis. Past the queue bound the oldest waiting message is dropped. */
 void backplane_publish(const char *channel, message_t *m);
+
+/* A member of this responder joined (left) a room: queued for the members
+ * hash and the other responders, in order with the change counter. Called
+ * under the chat lock (lock order: chat, then backplane). No-op without
+ * --redis. */
+void backplane_member_join(const char *room, const char *user);
+void backplane_member_leave(const char *room, const char *user);
+/* A private message for the named members (peers[0..n)) of `room` on
+ * other responders; m is referenced. No-op without --redis. */
+void backplane_private(const char *room, const char *const *peers, size_t n, message_t *m);
 
 /* Appends the backplane's state as a JSON object member ("redis":{...}),
  * or nothing without --redis. */

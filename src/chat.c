@@ -2,7 +2,9 @@
  *
  * Threads and lock: see chat.h. Two indexes are kept in step by
  * member_add/member_del only: room -> name -> member, and session -> its
- * members ("seats"). A room exists while it has members.
+ * members ("seats"). With --redis each room also counts the names other
+ * responders' members hold there (remote_add/remote_del, fed by cluster.c).
+ * A room exists while it has members here or elsewhere.
  */
 #include "chat.h"
 
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backplane.h"
 #include "channel_name.h"
 #include "deliver.h"
 #include "dict.h"
@@ -29,9 +32,17 @@ struct member {
     session_t *session;     /* a reference, released with the member */
 };
 
+/* A name held in a room by members of other responders. */
+struct remote_name {
+    char *name;
+    size_t holders;         /* responders with a member of this name here */
+};
+
 struct room {
     char name[CHAT_ROOM_MAX + 1];
-    dict_t members;         /* name -> struct member* */
+    dict_t members;         /* name -> struct member*, this responder's */
+    dict_t remote;          /* name -> struct remote_name*, the others' */
+    size_t count;           /* distinct names in members and remote */
 };
 
 struct seats {
@@ -46,77 +57,6 @@ static struct {
     dict_t seats;           /* session id -> struct seats* */
 } chat = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* ------------------------------------------------------------ validation --- */
-
-/* Decodes one UTF-8 sequence (already validated by the JSON parser) at *p. */
-static unsigned long utf8_next(const unsigned char **p)
-{
-    const unsigned char *s = *p;
-    unsigned long c = *s++;
-    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-    c &= extra == 3 ? 0x07 : extra == 2 ? 0x0f : extra == 1 ? 0x1f : 0x7f;
-    while (extra-- && (*s & 0xc0) == 0x80)
-        c = (c << 6) | (*s++ & 0x3f);
-    *p = s;
-    return c;
-}
-
-static bool is_control(unsigned long c)
-{
-    return c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029;
-}
-
-/* Counts characters; returns false on a control character. */
-static bool text_scan(const char *s, size_t *chars, bool *all_space)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    *chars = 0;
-    *all_space = true;
-    while (*p) {
-        unsigned long c = utf8_next(&p);
-        if (is_control(c))
-            return false;
-        if (c != ' ')
-            *all_space = false;
-        (*chars)++;
-    }
-    return true;
-}
-
-bool chat_user_valid(const char *user)
-{
-    size_t chars;
-    bool blank;
-    return user && text_scan(user, &chars, &blank) && chars >= 1 &&
-           chars <= CHAT_USER_MAX_CHARS && !blank;
-}
-
-bool chat_text_valid(const char *text)
-{
-    size_t chars;
-    bool blank;
-    return text && strlen(text) <= CHAT_TEXT_MAX_BYTES && text_scan(text, &chars, &blank) &&
-           chars >= 1 && !blank;
-}
-
-bool chat_room_parse(const char *room, char *out)
-{
-    if (!room)
-        return false;
-    if (strncmp(room, "/chat/", 6) == 0)
-        room += 6;
-    size_t n = strlen(room);
-    if (n == 0 || n > CHAT_ROOM_MAX || strchr(room, '/'))
-        return false;
-    char channel[CHAT_ROOM_MAX + 8];
-    snprintf(channel, sizeof channel, "/chat/%s", room);
-    enum channel_wild wild;
-    if (channel_name_check(channel, true, &wild) != CHANNEL_BROADCAST || wild != CHANNEL_WILD_NONE)
-        return false;
-    memcpy(out, room, n + 1);
-    return true;
-}
-
 /* -------------------------------------------------------------- outbox --- */
 
 /* Messages built under the lock and published after it is released. */
@@ -124,13 +64,16 @@ struct outbox {
     struct {
         message_t *m;
         char channel[CHAT_ROOM_MAX + 16];
-    } v[4 * 4];
-    size_t n;
+    } *v;
+    size_t n, cap;
 };
 
 static void outbox_add(struct outbox *o, const char *prefix, const char *room, const buf_t *data)
 {
-    assert(o->n < sizeof o->v / sizeof *o->v);
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 8;
+        o->v = xrealloc(o->v, o->cap * sizeof *o->v);
+    }
     snprintf(o->v[o->n].channel, sizeof o->v[o->n].channel, "%s%s", prefix, room);
     o->v[o->n].m = message_create(o->v[o->n].channel, data->data, data->len, NULL);
     o->n++;
@@ -142,7 +85,8 @@ static void outbox_send(struct outbox *o)
         deliver_publish(o->v[i].channel, o->v[i].m);
         message_release(o->v[i].m);
     }
-    o->n = 0;
+    free(o->v);
+    *o = (struct outbox){ 0 };
 }
 
 /* ------------------------------------------------------------- indexes --- */
@@ -168,6 +112,25 @@ static struct member *seat_find(session_t *s, const struct room *r)
     return NULL;
 }
 
+static size_t remote_holders(const struct room *r, const char *name)
+{
+    const struct remote_name *rn = dict_get(&r->remote, name);
+    return rn ? rn->holders : 0;
+}
+
+/* Frees r once nobody, here or elsewhere, is in it. */
+static void room_release_if_empty(struct room *r)
+{
+    if (r->members.count == 0 && r->remote.count == 0) {
+        dict_remove(&chat.rooms, r->name);
+        dict_release(&r->members);
+        dict_release(&r->remote);
+        free(r);
+    }
+}
+
+/* Adds a member of session s; announces it to the other responders (in
+ * order, under the lock, so a quick leave cannot overtake it). */
 static struct member *member_add(struct room *r, const char *name, session_t *s)
 {
     struct member *m = xcalloc(1, sizeof *m);
@@ -175,6 +138,9 @@ static struct member *member_add(struct room *r, const char *name, session_t *s)
     m->room = r;
     m->session = session_ref(s);
     dict_put(&r->members, m->name, m);
+    if (!remote_holders(r, name))
+        r->count++;
+    backplane_member_join(r->name, m->name);
     struct seats *st = dict_get(&chat.seats, s->id);
     if (!st) {
         st = xcalloc(1, sizeof *st);
@@ -194,6 +160,9 @@ static void member_del(struct member *m)
 {
     struct room *r = m->room;
     dict_remove(&r->members, m->name);
+    if (!remote_holders(r, m->name))
+        r->count--;
+    backplane_member_leave(r->name, m->name);
     struct seats *st = dict_get(&chat.seats, m->session->id);
     for (size_t i = 0; st && i < st->n; i++) {
         if (st->v[i] == m) {
@@ -209,11 +178,7 @@ static void member_del(struct member *m)
     session_release(m->session);
     free(m->name);
     free(m);
-    if (r->members.count == 0) {
-        dict_remove(&chat.rooms, r->name);
-        dict_release(&r->members);
-        free(r);
-    }
+    room_release_if_empty(r);
 }
 
 /* ---------------------------------------------------------------- JSON --- */
@@ -234,15 +199,27 @@ static void collect_member_name(void *value, void *ctx)
     l->v[l->n++] = ((struct member *)value)->name;
 }
 
-/* Sorted names of room `name` (absent: empty) as a JSON array. */
+static void collect_remote_name(void *value, void *ctx)
+{
+    struct name_list *l = ctx;
+    l->v[l->n++] = ((struct remote_name *)value)->name;
+}
+
+/* Sorted names of room `name` (absent: empty), each once, as a JSON array. */
 static size_t members_json(const char *name, buf_t *out)
 {
     struct room *r = room_get(name, false);
     struct name_list l = { NULL, 0 };
     if (r) {
-        l.v = xmalloc((r->members.count + 1) * sizeof *l.v);
+        l.v = xmalloc((r->members.count + r->remote.count + 1) * sizeof *l.v);
         dict_each(&r->members, collect_member_name, &l);
+        dict_each(&r->remote, collect_remote_name, &l);
         qsort(l.v, l.n, sizeof *l.v, cmp_str);
+        size_t u = 0;   /* a name held here and elsewhere is listed once */
+        for (size_t i = 0; i < l.n; i++)
+            if (u == 0 || strcmp(l.v[u - 1], l.v[i]) != 0)
+                l.v[u++] = l.v[i];
+        l.n = u;
     }
     if (out) {
         buf_putc(out, '[');
@@ -274,7 +251,7 @@ static void rooms_json(buf_t *out)
         struct room *r = dict_get(&chat.rooms, l.v[i]);
         buf_puts(out, i ? ",{\"room\":" : "{\"room\":");
         buf_put_json_string(out, r->name);
-        buf_printf(out, ",\"members\":%zu}", r->members.count);
+        buf_printf(out, ",\"members\":%zu}", r->count);
     }
     buf_putc(out, ']');
     free(l.v);
@@ -338,7 +315,7 @@ static enum bayeux_error room_of(struct service_call *call, char *room)
 
 static enum bayeux_error leave(struct service_call *call, const char *room)
 {
-    struct outbox o = { .n = 0 };
+    struct outbox o = { 0 };
     pthread_mutex_lock(&chat.lock);
     struct room *r = room_get(room, false);
     struct member *m = r ? seat_find(call->session, r) : NULL;
@@ -370,7 +347,7 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
     if (!chat_user_valid(user))
         return fail(call, BERR_USER_INVALID, user);
 
-    struct outbox o = { .n = 0 };
+    struct outbox o = { 0 };
     pthread_mutex_lock(&chat.lock);
     if (atomic_load(&call->session->closed)) {
         /* ending: its end listener has run or will find nothing */
@@ -382,8 +359,7 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
     if (mine && strcmp(mine->name, user) == 0) {
         lists(&o, room, false);            /* a re-join: the list again, no notice */
     } else {
-        struct member *taken = r ? dict_get(&r->members, user) : NULL;
-        if (taken) {
+        if (r && (dict_get(&r->members, user) || remote_holders(r, user))) {
             pthread_mutex_unlock(&chat.lock);
             return fail(call, BERR_NAME_TAKEN, user);
         }
@@ -468,6 +444,8 @@ static enum bayeux_error privatechat(struct service_call *call, void *ctx)
 
     session_t *to[PEERS_MAX];
     size_t nto = 0;
+    const char *elsewhere[PEERS_MAX];   /* peers on other responders */
+    size_t nelse = 0;
     char *sender = NULL;
     pthread_mutex_lock(&chat.lock);
     struct room *r = room_get(room, false);
@@ -478,6 +456,10 @@ static enum bayeux_error privatechat(struct service_call *call, void *ctx)
         sender = xstrdup(me->name);
         for (size_t i = 0; i < npeers && !err; i++) {
             struct member *p = dict_get(&r->members, peers[i]);
+            if (!p && remote_holders(r, peers[i])) {
+                elsewhere[nelse++] = peers[i];
+                continue;
+            }
             if (!p) {
                 err = fail(call, BERR_PEER_UNKNOWN, peers[i]);
                 break;
@@ -512,6 +494,8 @@ static enum bayeux_error privatechat(struct service_call *call, void *ctx)
         for (size_t i = 0; i < nto; i++)
             deliver_to_session(to[i], m);
         deliver_to_session(call->session, m);
+        if (nelse)
+            backplane_private(room, elsewhere, nelse, m);
         message_release(m);
         buf_release(&d);
     }
@@ -547,7 +531,7 @@ static enum bayeux_error server_only(struct service_call *call, void *ctx)
 static void session_ended(session_t *s, void *ctx)
 {
     (void)ctx;
-    struct outbox o = { .n = 0 };
+    struct outbox o = { 0 };
     pthread_mutex_lock(&chat.lock);
     struct seats *st;
     while ((st = dict_get(&chat.seats, s->id)) != NULL) {
@@ -559,15 +543,145 @@ static void session_ended(session_t *s, void *ctx)
         notice(&o, room, name, false);
         lists(&o, room, true);
         free(name);
-        if (o.n + 3 > sizeof o.v / sizeof *o.v) {
-            /* many rooms: send what is built so far, outside the lock */
-            pthread_mutex_unlock(&chat.lock);
-            outbox_send(&o);
-            pthread_mutex_lock(&chat.lock);
-        }
     }
     pthread_mutex_unlock(&chat.lock);
     outbox_send(&o);
+}
+
+/* ---------------------------------------------- other responders --- */
+
+/* Splits "<room>\n<user>" into room (CHAT_ROOM_MAX + 1 bytes) and user;
+ * false when it is not such a key. */
+static bool key_split(const char *key, char *room, const char **user)
+{
+    const char *nl = strchr(key, '\n');
+    if (!nl || nl == key || (size_t)(nl - key) > CHAT_ROOM_MAX || !nl[1])
+        return false;
+    memcpy(room, key, (size_t)(nl - key));
+    room[nl - key] = '\0';
+    *user = nl + 1;
+    return true;
+}
+
+/* One more (join) or one less responder holds `user` in r; returns true
+ * when the name appeared in or vanished from the room by it. */
+static bool remote_change(struct room *r, const char *user, bool join)
+{
+    struct remote_name *rn = dict_get(&r->remote, user);
+    bool here = dict_get(&r->members, user) != NULL;
+    if (join) {
+        if (!rn) {
+            rn = xcalloc(1, sizeof *rn);
+            rn->name = xstrdup(user);
+            dict_put(&r->remote, rn->name, rn);
+        }
+        if (rn->holders++ || here)
+            return false;
+        r->count++;
+        return true;
+    }
+    if (!rn)
+        return false;
+    if (--rn->holders == 0) {
+        dict_remove(&r->remote, rn->name);
+        free(rn->name);
+        free(rn);
+        if (!here) {
+            r->count--;
+            return true;
+        }
+    }
+    return false;
+}
+
+void chat_remote_apply(const struct chat_change *v, size_t n)
+{
+    struct outbox o = { 0 };
+    dict_t touched = { 0 };     /* rooms whose lists go out, once each */
+    char (*names)[CHAT_ROOM_MAX + 1] = xmalloc((n + 1) * sizeof *names);
+    size_t nnames = 0;
+    pthread_mutex_lock(&chat.lock);
+    for (size_t i = 0; i < n; i++) {
+        char room[CHAT_ROOM_MAX + 1];
+        const char *user;
+        if (!key_split(v[i].key, room, &user)) {
+            log_warn("redis: a member entry '%s' not from bayeux-fcgi was ignored", v[i].key);
+            continue;
+        }
+        struct room *r = room_get(room, v[i].join);
+        if (!r)
+            continue;
+        if (remote_change(r, user, v[i].join))
+            notice(&o, room, user, v[i].join);
+        if (!dict_get(&touched, room)) {
+            memcpy(names[nnames], room, sizeof names[nnames]);
+            dict_put(&touched, names[nnames], names[nnames]);
+            nnames++;
+        }
+        room_release_if_empty(r);
+    }
+    for (size_t i = 0; i < nnames; i++)
+        lists(&o, names[i], i == nnames - 1);
+    pthread_mutex_unlock(&chat.lock);
+    outbox_send(&o);
+    dict_release(&touched);
+    free(names);
+}
+
+void chat_remote_private(const char *room, const char *peers, const char *json, size_t len)
+{
+    session_t *to[PEERS_MAX];
+    size_t nto = 0;
+    pthread_mutex_lock(&chat.lock);
+    struct room *r = room_get(room, false);
+    for (const char *p = peers; r && *p && nto < PEERS_MAX;) {
+        const char *end = strchr(p, '\t');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+        char name[4 * CHAT_USER_MAX_CHARS + 1];
+        if (plen < sizeof name) {
+            memcpy(name, p, plen);
+            name[plen] = '\0';
+            struct member *m = dict_get(&r->members, name);
+            bool dup = false;
+            for (size_t j = 0; m && j < nto && !dup; j++)
+                dup = to[j] == m->session;
+            if (m && !dup)
+                to[nto++] = session_ref(m->session);
+        }
+        p += plen + (end != NULL);
+    }
+    pthread_mutex_unlock(&chat.lock);
+    if (nto) {
+        message_t *m = message_create_raw(json, len);
+        for (size_t i = 0; i < nto; i++) {
+            deliver_to_session(to[i], m);
+            session_release(to[i]);
+        }
+        message_release(m);
+    }
+}
+
+struct local_ctx {
+    void (*each)(const char *room, const char *user, void *ctx);
+    void *ctx;
+};
+
+static void each_seat(void *value, void *ctx)
+{
+    struct seats *st = value;
+    struct local_ctx *l = ctx;
+    for (size_t i = 0; i < st->n; i++)
+        l->each(st->v[i]->room->name, st->v[i]->name, l->ctx);
+}
+
+void chat_local_members(void (*each)(const char *room, const char *user, void *ctx),
+                        void (*end)(void *ctx), void *ctx)
+{
+    struct local_ctx l = { each, ctx };
+    pthread_mutex_lock(&chat.lock);
+    dict_each(&chat.seats, each_seat, &l);
+    end(ctx);
+    pthread_mutex_unlock(&chat.lock);
 }
 
 /* ------------------------------------------------------------- set-up --- */
@@ -583,10 +697,20 @@ void chat_init(void)
     session_on_end(session_ended, NULL);
 }
 
+static void free_remote_name(void *value, void *ctx)
+{
+    (void)ctx;
+    struct remote_name *rn = value;
+    free(rn->name);
+    free(rn);
+}
+
 static void free_room(void *value, void *ctx)
 {
     (void)ctx;
     struct room *r = value;
+    dict_each(&r->remote, free_remote_name, NULL);
+    dict_release(&r->remote);
     dict_release(&r->members);
     free(r);
 }

@@ -33,6 +33,29 @@ bool chat_text_valid(const char *text);
  * (CHAT_ROOM_MAX + 1 bytes); returns false when invalid. */
 bool chat_room_parse(const char *room, char *out);
 
+/* ------------------------------------------------ other responders --- */
+
+/* One member of another responder joined (or left): key "<room>\n<user>". */
+struct chat_change {
+    const char *key;
+    bool join;
+};
+
+/* Applies other responders' changes, in order (cluster.c, subscriber
+ * thread): the member lists count each name once; a name that appears or
+ * vanishes in a room gets the join/leave notice; every touched room's list,
+ * and the room list, go out once at the end. */
+void chat_remote_apply(const struct chat_change *v, size_t n);
+/* A private message another responder routed here: delivers the message
+ * JSON (len bytes) to this responder's members of `room` named in `peers`
+ * (names separated by tabs). */
+void chat_remote_private(const char *room, const char *peers, const char *json, size_t len);
+/* Calls each() for every member of this responder, then end(), all under
+ * the chat lock: no join or leave comes between them (the backplane's
+ * snapshot at every connect). Lock order: chat lock, then the backplane's. */
+void chat_local_members(void (*each)(const char *room, const char *user, void *ctx),
+                        void (*end)(void *ctx), void *ctx);
+
 /* Members of a room, for tests: returns the count and writes the sorted
  * names as a JSON array into out (may be NULL). */
 size_t chat_room_members(const char *room, buf_t *out);

@@ -1,0 +1,279 @@
+/* cluster: the other responders' chat members, kept in step through their
+ * announced changes, reloaded from Redis when a change was missed, dropped
+ * when a node falls silent.
+ *
+ * Threads and consistency: see cluster.h. Every function here runs on the
+ * backplane's subscriber thread (or a unit test's one thread).
+ */
+#include "cluster.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "dict.h"
+#include "log.h"
+#include "session.h"
+
+struct node {
+    char id[SESSION_ID_LEN + 1];
+    dict_t entries;       /* "<room>\n<user>" -> the same heap string */
+    uint64_t seq;         /* the node's last change reflected in entries */
+    bool synced;          /* entries were loaded once; events may follow */
+    int64_t heard_ms;     /* when anything of it arrived last */
+};
+
+static struct {
+    dict_t nodes;                 /* node id -> struct node* */
+    cluster_load_fn load;
+    atomic_size_t node_count, member_count;
+} cl;
+
+/* ------------------------------------------------------------ changes --- */
+
+/* Changes collected while the node table changes, applied to the rooms at
+ * the end; keys that left are freed after that. */
+struct changes {
+    struct chat_change *v;
+    size_t n, cap;
+    char **gone;
+    size_t ngone, capgone;
+};
+
+static void changes_add(struct changes *c, const char *key, bool join)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    c->v[c->n++] = (struct chat_change){ .key = key, .join = join };
+}
+
+static void changes_free_later(struct changes *c, char *key)
+{
+    if (c->ngone == c->capgone) {
+        c->capgone = c->capgone ? c->capgone * 2 : 16;
+        c->gone = xrealloc(c->gone, c->capgone * sizeof *c->gone);
+    }
+    c->gone[c->ngone++] = key;
+}
+
+static void changes_apply(struct changes *c)
+{
+    if (c->n)
+        chat_remote_apply(c->v, c->n);
+    for (size_t i = 0; i < c->ngone; i++)
+        free(c->gone[i]);
+    free(c->v);
+    free(c->gone);
+    *c = (struct changes){ 0 };
+}
+
+/* Adds key to n (a copy); records the change unless it was there. */
+static void entry_add(struct node *n, const char *key, struct changes *c)
+{
+    if (dict_get(&n->entries, key))
+        return;
+    char *k = xstrdup(key);
+    dict_put(&n->entries, k, k);
+    atomic_fetch_add(&cl.member_count, 1);
+    changes_add(c, k, true);
+}
+
+static void entry_del(struct node *n, const char *key, struct changes *c)
+{
+    char *k = dict_remove(&n->entries, key);
+    if (!k)
+        return;
+    atomic_fetch_sub(&cl.member_count, 1);
+    changes_add(c, k, false);
+    changes_free_later(c, k);
+}
+
+/* --------------------------------------------------------------- nodes --- */
+
+static struct node *node_get(const char *id, int64_t now_ms)
+{
+    struct node *n = dict_get(&cl.nodes, id);
+    if (!n) {
+        n = xcalloc(1, sizeof *n);
+        snprintf(n->id, sizeof n->id, "%s", id);
+        dict_put(&cl.nodes, n->id, n);
+        atomic_fetch_add(&cl.node_count, 1);
+        log_info("redis: responder %.8s... joined the chat", n->id);
+    }
+    n->heard_ms = now_ms;
+    return n;
+}
+
+struct diff_ctx {
+    struct node *n;
+    dict_t *fresh;
+    struct changes *c;
+    char **stale;
+    size_t nstale;
+};
+
+static void collect_stale(void *value, void *ctx)
+{
+    struct diff_ctx *d = ctx;
+    if (!dict_get(d->fresh, value))
+        d->stale[d->nstale++] = value;
+}
+
+/* Replaces n's entries with what its Redis hash holds now. On failure n
+ * stays unsynced and the next heartbeat tries again. */
+static void node_load(struct node *n)
+{
+    uint64_t seq = 0;
+    char **keys = NULL;
+    size_t k = 0;
+    if (cl.load(n->id, &seq, &keys, &k) < 0) {
+        n->synced = false;
+        return;
+    }
+    dict_t fresh = { 0 };
+    for (size_t i = 0; i < k; i++)
+        if (!dict_get(&fresh, keys[i]))
+            dict_put(&fresh, keys[i], keys[i]);
+    struct changes c = { 0 };
+    struct diff_ctx d = { n, &fresh, &c, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
+    dict_each(&n->entries, collect_stale, &d);
+    for (size_t i = 0; i < d.nstale; i++)
+        entry_del(n, d.stale[i], &c);
+    for (size_t i = 0; i < k; i++)
+        entry_add(n, keys[i], &c);
+    n->seq = seq;
+    n->synced = true;
+    free(d.stale);
+    dict_release(&fresh);
+    for (size_t i = 0; i < k; i++)
+        free(keys[i]);
+    free(keys);
+    changes_apply(&c);
+}
+
+static void collect_entry(void *value, void *ctx)
+{
+    struct diff_ctx *d = ctx;
+    d->stale[d->nstale++] = value;
+}
+
+/* Removes n: its members leave the rooms. */
+static void node_drop(struct node *n)
+{
+    struct changes c = { 0 };
+    struct diff_ctx d = { n, NULL, &c, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
+    dict_each(&n->entries, collect_entry, &d);
+    for (size_t i = 0; i < d.nstale; i++)
+        entry_del(n, d.stale[i], &c);
+    free(d.stale);
+    dict_remove(&cl.nodes, n->id);
+    atomic_fetch_sub(&cl.node_count, 1);
+    dict_release(&n->entries);
+    free(n);
+    changes_apply(&c);
+}
+
+/* -------------------------------------------------------------- events --- */
+
+void cluster_on_change(const char *id, uint64_t seq, const char *key, bool join, int64_t now_ms)
+{
+    struct node *n = node_get(id, now_ms);
+    if (!n->synced || seq > n->seq + 1) {
+        /* first word of this node, or changes were missed: the hash has
+         * this change already (written before it was announced) */
+        node_load(n);
+        return;
+    }
+    if (seq <= n->seq)
+        return;               /* in the hash when it was loaded */
+    n->seq = seq;
+    struct changes c = { 0 };
+    if (join)
+        entry_add(n, key, &c);
+    else
+        entry_del(n, key, &c);
+    changes_apply(&c);
+}
+
+void cluster_on_heartbeat(const char *id, uint64_t seq, int64_t now_ms)
+{
+    struct node *n = node_get(id, now_ms);
+    if (!n->synced || seq > n->seq)
+        node_load(n);
+}
+
+void cluster_on_bye(const char *id)
+{
+    struct node *n = dict_get(&cl.nodes, id);
+    if (n) {
+        log_info("redis: responder %.8s... stopped: its %zu members left", n->id, n->entries.count);
+        node_drop(n);
+    }
+}
+
+struct silent_ctx {
+    int64_t now_ms;
+    struct node **v;
+    size_t n;
+};
+
+static void collect_silent(void *value, void *ctx)
+{
+    struct silent_ctx *s = ctx;
+    struct node *n = value;
+    if (s->now_ms - n->heard_ms > CLUSTER_NODE_TTL_MS)
+        s->v[s->n++] = n;
+}
+
+size_t cluster_tick(int64_t now_ms)
+{
+    struct silent_ctx s = { now_ms, xmalloc((cl.nodes.count + 1) * sizeof(struct node *)), 0 };
+    dict_each(&cl.nodes, collect_silent, &s);
+    for (size_t i = 0; i < s.n; i++) {
+        log_warn("redis: responder %.8s... silent for %lld ms: its %zu members left", s.v[i]->id,
+                 (long long)(now_ms - s.v[i]->heard_ms), s.v[i]->entries.count);
+        node_drop(s.v[i]);
+    }
+    free(s.v);
+    return s.n;
+}
+
+/* ------------------------------------------------------------ lifetime --- */
+
+void cluster_init(cluster_load_fn load)
+{
+    cl.load = load;
+}
+
+static void free_entry(void *value, void *ctx)
+{
+    (void)ctx;
+    free(value);
+}
+
+static void free_node(void *value, void *ctx)
+{
+    (void)ctx;
+    struct node *n = value;
+    dict_each(&n->entries, free_entry, NULL);
+    dict_release(&n->entries);
+    free(n);
+}
+
+void cluster_shutdown(void)
+{
+    dict_each(&cl.nodes, free_node, NULL);
+    dict_release(&cl.nodes);
+    atomic_store(&cl.node_count, 0);
+    atomic_store(&cl.member_count, 0);
+}
+
+void cluster_status_json(buf_t *out)
+{
+    buf_printf(out, "\"nodes\":%zu,\"remote_members\":%zu", atomic_load(&cl.node_count),
+               atomic_load(&cl.member_count));
+}
