@@ -8,6 +8,7 @@
 #include "status.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "backplane.h"
 #include "buf.h"
@@ -53,9 +54,10 @@ bool status_handle(const struct http_request *req, struct bayeux_reply *out)
         out->body = buf_steal(&b, &out->len);
         return true;
     }
-    buf_printf(&b, "{\"version\":\"%s\",\"uptime_s\":%lld,\"sessions\":%zu,\"held_polls\":%zu,"
+    /* the pid says which responder answered, behind a balancer */
+    buf_printf(&b, "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%lld,\"sessions\":%zu,\"held_polls\":%zu,"
                    "\"channels\":%zu,\"rooms\":%zu,",
-               PACKAGE_VERSION, (long long)((poll_now_ms() - started_ms) / 1000), session_count(),
+               PACKAGE_VERSION, (long)getpid(), (long long)((poll_now_ms() - started_ms) / 1000), session_count(),
                poll_registry_count(), channel_count(), chat_room_count());
     buf_printf(&b, "\"limits\":{\"max_body\":%zu,\"max_batch\":%zu,\"max_message\":%zu,"
                    "\"max_subscriptions\":%zu,\"max_sessions\":%zu,\"max_polls\":%zu,"

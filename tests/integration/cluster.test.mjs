@@ -7,68 +7,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    startLighttpd, startResponder, useServers, BayeuxClient, sanitizerReports, sleep, SLOW,
+    startLighttpd, startResponder, useServers, BayeuxClient, sanitizerReports, sleep,
 } from './harness.mjs';
-import { T, startRedis, status, waitRedisState, useRedis } from './redis-lib.mjs';
+import {
+    T, BOUND, startRedis, status, waitRedisState, useRedis, ChatUser, joined, newRoom,
+} from './redis-lib.mjs';
 
-let roomSeq = 0;
-const newRoom = () => `cl${process.pid}x${++roomSeq}`;
-const BOUND = 20000 * SLOW;   // liveness is 5 s; room for slow builds
-
-/** A chat user: a Bayeux session subscribed to a room's chat and member list. */
-class ChatUser {
-    constructor(url, name) {
-        this.url = url;
-        this.name = name;
-        this.client = new BayeuxClient(url);
-        this.inbox = [];
-    }
-
-    async start(room) {
-        this.room = room;
-        this.inbox = [];
-        await this.client.start([`/chat/${room}`, `/members/${room}`]);
-        return this;
-    }
-
-    join(name = this.name) {
-        return this.client.publish('/service/members', { user: name, room: this.room });
-    }
-
-    async pump(ms = 300) {
-        const r = await this.client.connect({ timeout: ms });
-        this.inbox.push(...r.messages);
-        return r;
-    }
-
-    /** The newest member list received, or null. */
-    members() {
-        const l = this.inbox.filter((m) => m.channel === `/members/${this.room}`);
-        return l.length ? l[l.length - 1].data : null;
-    }
-
-    chats() {
-        return this.inbox.filter((m) => m.channel === `/chat/${this.room}`).map((m) => m.data);
-    }
-
-    async until(pred, what, ms = BOUND) {
-        const end = Date.now() + ms;
-        while (!pred(this)) {
-            if (Date.now() > end) {
-                assert.fail(`${this.name}: ${what}; last messages ${JSON.stringify(this.inbox.slice(-4))}`);
-            }
-            await this.pump();
-        }
-    }
-
-    untilMembers(want, what) {
-        const w = [...want].sort();
-        return this.until((u) => JSON.stringify(u.members()) === JSON.stringify(w),
-            `${what}: want members ${JSON.stringify(w)}, have ${JSON.stringify(this.members())}`);
-    }
-}
-
-const joined = (r) => assert.equal(r.successful, true, `join: ${JSON.stringify(r)}`);
 
 describe('one chat over three responders joined through Redis', () => {
     const redis = useRedis();

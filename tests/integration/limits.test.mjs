@@ -28,6 +28,7 @@ describe('limits behind lighttpd', () => {
         const s = await status(fx.s.lighttpd.url);
         assert.match(s.version, /^\d+\.\d+\.\d+/);
         assert.equal(typeof s.uptime_s, 'number');
+        assert.equal(typeof s.pid, 'number');
         for (const k of ['sessions', 'held_polls', 'channels', 'rooms']) assert.equal(typeof s[k], 'number', k);
         assert.equal(s.limits.max_queue, 5);
         assert.equal(s.limits.publish_rate, 2);

@@ -1,11 +1,18 @@
 // Helpers of the Redis tests: a real redis-server started and stopped by
-// PID, the status page's "redis" member, and collecting delivered messages.
+// PID, the status page's "redis" member, collecting delivered messages, and
+// a chat user that follows a room's chat and member list.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request, sleep, freePort, SLOW } from './harness.mjs';
+import { request, sleep, freePort, BayeuxClient, SLOW } from './harness.mjs';
 
 export const T = { timeout: 90000 * SLOW };
+export const BOUND = 20000 * SLOW;   // liveness is 5 s; room for slow builds
+
+let roomSeq = 0;
+/** A room name no other test uses. */
+export const newRoom = () => `cl${process.pid}x${++roomSeq}`;
+export const joined = (r) => assert.equal(r.successful, true, `join: ${JSON.stringify(r)}`);
 const REDIS = process.env.REDIS_SERVER || '/usr/bin/redis-server';
 
 /** A redis-server on 127.0.0.1:port, no persistence; stop() by PID. */
@@ -67,4 +74,57 @@ export function useRedis() {
     });
     after(async () => { if (r.server) await r.server.stop(); });
     return r;
+}
+
+/** A chat user: a Bayeux session subscribed to a room's chat and member list. */
+export class ChatUser {
+    constructor(url, name, opts = {}) {
+        this.url = url;
+        this.name = name;
+        this.client = new BayeuxClient(url, opts);
+        this.inbox = [];
+    }
+
+    async start(room) {
+        this.room = room;
+        this.inbox = [];
+        await this.client.start([`/chat/${room}`, `/members/${room}`]);
+        return this;
+    }
+
+    join(name = this.name) {
+        return this.client.publish('/service/members', { user: name, room: this.room });
+    }
+
+    async pump(ms = 300) {
+        const r = await this.client.connect({ timeout: ms });
+        this.inbox.push(...r.messages);
+        return r;
+    }
+
+    /** The newest member list received, or null. */
+    members() {
+        const l = this.inbox.filter((m) => m.channel === `/members/${this.room}`);
+        return l.length ? l[l.length - 1].data : null;
+    }
+
+    chats() {
+        return this.inbox.filter((m) => m.channel === `/chat/${this.room}`).map((m) => m.data);
+    }
+
+    async until(pred, what, ms = BOUND) {
+        const end = Date.now() + ms;
+        while (!pred(this)) {
+            if (Date.now() > end) {
+                assert.fail(`${this.name}: ${what}; last messages ${JSON.stringify(this.inbox.slice(-4))}`);
+            }
+            await this.pump();
+        }
+    }
+
+    untilMembers(want, what) {
+        const w = [...want].sort();
+        return this.until((u) => JSON.stringify(u.members()) === JSON.stringify(w),
+            `${what}: want members ${JSON.stringify(w)}, have ${JSON.stringify(this.members())}`);
+    }
 }

@@ -10,9 +10,11 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import {
     startLighttpd, startResponder, useServers, testLighttpdHealthy, BayeuxClient, uniqueChannel,
-    freePort, sanitizerReports,
+    freePort, sanitizerReports, sleep,
 } from './harness.mjs';
-import { T, startRedis, status, waitRedisState, collect, useRedis } from './redis-lib.mjs';
+import {
+    T, BOUND, startRedis, status, waitRedisState, collect, useRedis, ChatUser, joined, newRoom,
+} from './redis-lib.mjs';
 
 describe('two responders joined through Redis', () => {
     const redis = useRedis();
@@ -159,10 +161,52 @@ describe('three responders behind one lighttpd (fastcgi.balance "sticky") and Re
         for (const c of clients) await c.disconnect();
     });
 
-    test('the three responders stop cleanly with no sanitizer report', T, async () => {
+    test('one member list through one lighttpd; a killed responder\'s users re-handshake onto the others', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const room = newRoom();
+        const users = [];
+        for (let n = 2; n < 14; n++) {
+            const u = await new ChatUser(url, `u${n}`, { agent: agentFor(n) }).start(room);
+            joined(await u.join());
+            u.pid = (await status(url, { agent: agentFor(n) })).pid;
+            users.push(u);
+        }
+        const all = users.map((u) => u.name);
+        for (const u of users) await u.untilMembers(all, 'every member of every responder');
+
+        const victim = [fx.s.r0, fx.s.r1, fx.s.r2].find((r) => r.pid === users[0].pid);
+        assert.ok(victim, `the responder of ${users[0].name} is one of the three`);
+        const gone = users.filter((u) => u.pid === victim.pid);
+        const kept = users.filter((u) => u.pid !== victim.pid);
+        assert.ok(kept.length > 0, 'some users are on the other responders');
+        await victim.stop('SIGKILL');
+        victim.killed = true;
+        for (const u of kept) await u.untilMembers(kept.map((k) => k.name), 'the killed responder\'s users left');
+
+        // lighttpd moves their address to a live responder, where their session is unknown
+        for (const u of gone) {
+            let r = null;
+            const end = Date.now() + BOUND;
+            while (!r && Date.now() < end) {
+                try { r = await u.client.connect({ timeout: 0 }); } catch { await sleep(100); }
+            }
+            assert.ok(r, `${u.name}: lighttpd answers again`);
+            assert.equal(r.reply.advice?.reconnect, 'handshake', `${u.name}: ${JSON.stringify(r.reply)}`);
+            await u.start(room);
+            joined(await u.join());
+            const now = (await status(url, { agent: u.client.agent })).pid;
+            assert.notEqual(now, victim.pid, `${u.name} is on a live responder`);
+        }
+        for (const u of users) await u.untilMembers(all, 'everyone back in one list');
+        for (const u of users) await u.client.disconnect();
+    });
+
+    test('the responders stop cleanly with no sanitizer report', T, async () => {
         for (const srv of [fx.s.r0, fx.s.r1, fx.s.r2]) {
-            const info = await srv.stop();
-            assert.equal(info.code, 0, `exit status: ${JSON.stringify(info)}`);
+            if (!srv.killed) {
+                const info = await srv.stop();
+                assert.equal(info.code, 0, `exit status: ${JSON.stringify(info)}`);
+            }
             assert.deepEqual(sanitizerReports(srv.log()), []);
         }
         for (const a of agents.values()) a.destroy();
