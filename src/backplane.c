@@ -428,6 +428,15 @@ static bool send_heartbeat(redisContext *c, buf_t *payload, uint64_t sent_seq)
     return rc == REDIS_OK && read_replies(c, 2);
 }
 
+/* The publisher's connection failed doing `what`: logged, closed, down. */
+static void publisher_lost(redisContext *c, const char *what, bool reconnecting)
+{
+    log_warn("redis %s:%d: %s failed (%s)%s", bp.host, bp.port, what,
+             c->err ? c->errstr : "error reply", reconnecting ? "; reconnecting" : "");
+    redisFree(c);
+    mark_down(&bp.pub_up);
+}
+
 /* Connects and writes the snapshot, retrying until both worked; NULL on stop. */
 static redisContext *publisher_connect(buf_t *payload, uint64_t *sent_seq)
 {
@@ -435,10 +444,7 @@ static redisContext *publisher_connect(buf_t *payload, uint64_t *sent_seq)
         redisContext *c = backplane_connect("publisher", &bp.pub_up, false);
         if (!c || send_snapshot(c, payload, sent_seq))
             return c;
-        log_warn("redis %s:%d: writing the members failed (%s); reconnecting", bp.host, bp.port,
-                 c->err ? c->errstr : "error reply");
-        redisFree(c);
-        mark_down(&bp.pub_up);
+        publisher_lost(c, "writing the members", true);
         if (wait_or_stop(BACKOFF_MIN_MS))
             return NULL;
     }
@@ -473,10 +479,7 @@ static void *publisher_loop(void *arg)
         bool stop = false;
         if (poll_now_ms() >= beat_at) {
             if (!send_heartbeat(c, &payload, sent_seq)) {
-                log_warn("redis %s:%d: heartbeat failed (%s); reconnecting", bp.host, bp.port,
-                         c->err ? c->errstr : "error reply");
-                redisFree(c);
-                mark_down(&bp.pub_up);
+                publisher_lost(c, "heartbeat", true);
                 c = NULL;
                 continue;
             }
@@ -491,8 +494,18 @@ static void *publisher_loop(void *arg)
         pthread_mutex_lock(&bp.lock);
         bool resync = bp.resync;
         pthread_mutex_unlock(&bp.lock);
-        if (resync && !send_snapshot(c, &payload, &sent_seq))
-            n = batch_without_changes(batch, n);   /* the next connect snapshots */
+        if (resync) {
+            /* a change was dropped from the queue: the whole membership
+             * again, which also holds the changes taken in this batch */
+            n = batch_without_changes(batch, n);
+            if (!send_snapshot(c, &payload, &sent_seq)) {
+                publisher_lost(c, "writing the members", true);
+                if (!(c = publisher_connect(&payload, &sent_seq))) {
+                    outgoing_release(batch, n);
+                    break;
+                }
+            }
+        }
         if (n == 0)
             continue;
         /* a connection Redis dropped while idle shows only now: the batch
@@ -503,11 +516,7 @@ static void *publisher_loop(void *arg)
         for (int attempt = 0; attempt < 2 && c && !ok && n; attempt++) {
             ok = send_batch(c, batch, n, &payload, &sent_seq);
             if (!ok) {
-                log_warn("redis %s:%d: publishing failed (%s)%s", bp.host, bp.port,
-                         c->err ? c->errstr : "error reply",
-                         attempt == 0 ? "; reconnecting" : "");
-                redisFree(c);
-                mark_down(&bp.pub_up);
+                publisher_lost(c, "publishing", attempt == 0);
                 c = attempt == 0 ? publisher_connect(&payload, &sent_seq) : NULL;
                 n = batch_without_changes(batch, n);
             }
