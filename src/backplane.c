@@ -5,13 +5,14 @@
  * BACKPLANE_CHANNEL, always "<node id>\n" then one of
  *   "<Bayeux channel>\n<message JSON>"       a broadcast (channel starts "/"),
  *                                           the bytes local subscribers get
- *   "!j\n<seq>\n<room>\n<user>"              a member joined (change seq)
- *   "!l\n<seq>\n<room>\n<user>"              a member left
+ *   "!j\n<seq>\n<browser>\n<room>\n<user>"   a member joined (change seq;
+ *                                           browser id or "-")
+ *   "!l\n<seq>\n-\n<room>\n<user>"           a member left
  *   "!hb\n<seq>" and "!sync\n<seq>"          alive; last change seq
  *   "!bye"                                  stopped
  *   "!pm\n<room>\n<peer>[\t<peer>...]\n<JSON>"  a private message
  * Each node's members: hash MEMBERS_PREFIX<node>, field "<room>\n<user>",
- * plus "#seq"; expires CLUSTER_KEY_TTL_MS after the node's last heartbeat.
+ * value the browser id or "-", plus "#seq"; expires CLUSTER_KEY_TTL_MS after the node's last heartbeat.
  */
 #include "backplane.h"
 #include "backplane_internal.h"
@@ -83,7 +84,7 @@ bool backplane_stopping(void)
 /* Waits ms or until stop, ticking the cluster every heartbeat when `tick`
  * (the subscriber: silent nodes are dropped while Redis is away too).
  * Returns true on stop. */
-static bool wait_ticking(long ms, bool tick)
+bool backplane_wait(long ms, bool tick)
 {
     while (ms > 0) {
         long slice = tick && ms > CLUSTER_HEARTBEAT_MS ? CLUSTER_HEARTBEAT_MS : ms;
@@ -94,6 +95,13 @@ static bool wait_ticking(long ms, bool tick)
         ms -= slice;
     }
     return false;
+}
+
+long backplane_backoff(long *ms)
+{
+    long now = *ms;
+    *ms = *ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *ms * 2;
+    return now;
 }
 
 /* Connects, retrying with back-off until it works or stop. Returns the
@@ -122,9 +130,9 @@ redisContext *backplane_connect(const char *what, bool *up, bool tick)
         if (c)
             redisFree(c);
         atomic_fetch_add(&bp.reconnects, 1);
-        if (wait_ticking(backoff, tick))
+        if (backplane_wait(backoff, tick))
             break;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        backplane_backoff(&backoff);
     }
     return NULL;
 }
@@ -184,12 +192,14 @@ void backplane_publish(const char *channel, message_t *m)
         return;
     struct outgoing dropped = { 0 };
     pthread_mutex_lock(&bp.lock);
-    queue_push_locked((struct outgoing){ OUT_MESSAGE, xstrdup(channel), message_ref(m), 0 }, &dropped);
+    queue_push_locked((struct outgoing){ OUT_MESSAGE, xstrdup(channel), message_ref(m), 0, "" },
+                      &dropped);
     pthread_mutex_unlock(&bp.lock);
     dropped_release(&dropped);
 }
 
-static void member_change(enum out_kind kind, const char *room, const char *user)
+static void member_change(enum out_kind kind, const char *room, const char *user,
+                          const char *browser)
 {
     if (!bp.enabled)
         return;
@@ -197,19 +207,22 @@ static void member_change(enum out_kind kind, const char *room, const char *user
     buf_printf(&key, "%s\n%s", room, user);
     struct outgoing dropped = { 0 };
     pthread_mutex_lock(&bp.lock);
-    queue_push_locked((struct outgoing){ kind, buf_steal(&key, NULL), NULL, ++bp.seq }, &dropped);
+    struct outgoing o = { kind, buf_steal(&key, NULL), NULL, 0, "" };
+    snprintf(o.browser, sizeof o.browser, "%s", browser);
+    o.seq = ++bp.seq;
+    queue_push_locked(o, &dropped);
     pthread_mutex_unlock(&bp.lock);
     dropped_release(&dropped);
 }
 
-void backplane_member_join(const char *room, const char *user)
+void backplane_member_join(const char *room, const char *user, const char *browser)
 {
-    member_change(OUT_JOIN, room, user);
+    member_change(OUT_JOIN, room, user, browser);
 }
 
 void backplane_member_leave(const char *room, const char *user)
 {
-    member_change(OUT_LEAVE, room, user);
+    member_change(OUT_LEAVE, room, user, "");
 }
 
 void backplane_private(const char *room, const char *const *peers, size_t n, message_t *m)
@@ -224,7 +237,8 @@ void backplane_private(const char *room, const char *const *peers, size_t n, mes
     }
     struct outgoing dropped = { 0 };
     pthread_mutex_lock(&bp.lock);
-    queue_push_locked((struct outgoing){ OUT_PRIVATE, buf_steal(&text, NULL), message_ref(m), 0 }, &dropped);
+    queue_push_locked((struct outgoing){ OUT_PRIVATE, buf_steal(&text, NULL), message_ref(m), 0, "" },
+                      &dropped);
     pthread_mutex_unlock(&bp.lock);
     dropped_release(&dropped);
 }
@@ -305,8 +319,9 @@ static bool send_batch(redisContext *c, const struct outgoing *batch, size_t n, 
             snprintf(seq, sizeof seq, "%" PRIu64, o->seq);
             /* a leave's counter is written after the field goes: a load in
              * between sees the older counter and applies the leave again */
+            const char *browser = o->browser[0] ? o->browser : "-";
             if (o->kind == OUT_JOIN) {
-                rc = redisAppendCommand(c, "HSET %s %s 1 #seq %s", bp.key, o->text, seq);
+                rc = redisAppendCommand(c, "HSET %s %s %s #seq %s", bp.key, o->text, browser, seq);
                 replies++;
             } else {
                 rc = redisAppendCommand(c, "HDEL %s %s", bp.key, o->text);
@@ -314,7 +329,7 @@ static bool send_batch(redisContext *c, const struct outgoing *batch, size_t n, 
                     rc = redisAppendCommand(c, "HSET %s #seq %s", bp.key, seq);
                 replies += 2;
             }
-            buf_printf(&head, "!%c\n%s\n", o->kind == OUT_JOIN ? 'j' : 'l', seq);
+            buf_printf(&head, "!%c\n%s\n%s\n", o->kind == OUT_JOIN ? 'j' : 'l', seq, browser);
             if (rc == REDIS_OK)
                 rc = append_publish(c, payload, head.data, o->text, strlen(o->text));
             replies++;
@@ -329,19 +344,22 @@ static bool send_batch(redisContext *c, const struct outgoing *batch, size_t n, 
 
 struct snapshot {
     char **keys;
+    char (*browsers)[SESSION_ID_LEN + 1];
     size_t n, cap;
     uint64_t seq;
 };
 
-static void snapshot_each(const char *room, const char *user, void *ctx)
+static void snapshot_each(const char *room, const char *user, const char *browser, void *ctx)
 {
     struct snapshot *sn = ctx;
     if (sn->n == sn->cap) {
         sn->cap = sn->cap ? sn->cap * 2 : 64;
         sn->keys = xrealloc(sn->keys, sn->cap * sizeof *sn->keys);
+        sn->browsers = xrealloc(sn->browsers, sn->cap * sizeof *sn->browsers);
     }
     buf_t k = BUF_INIT;
     buf_printf(&k, "%s\n%s", room, user);
+    snprintf(sn->browsers[sn->n], sizeof sn->browsers[sn->n], "%s", browser[0] ? browser : "-");
     sn->keys[sn->n++] = buf_steal(&k, NULL);
 }
 
@@ -390,7 +408,7 @@ static bool send_snapshot(redisContext *c, buf_t *payload, uint64_t *sent_seq)
         argv[argc] = bp.key, argl[argc++] = strlen(bp.key);
         for (size_t j = i; j < sn.n && j < i + SNAPSHOT_CHUNK; j++) {
             argv[argc] = sn.keys[j], argl[argc++] = strlen(sn.keys[j]);
-            argv[argc] = "1", argl[argc++] = 1;
+            argv[argc] = sn.browsers[j], argl[argc++] = strlen(sn.browsers[j]);
         }
         rc = redisAppendCommandArgv(c, argc, argv, argl);
         replies++;
@@ -413,6 +431,7 @@ static bool send_snapshot(redisContext *c, buf_t *payload, uint64_t *sent_seq)
     for (size_t i = 0; i < sn.n; i++)
         free(sn.keys[i]);
     free(sn.keys);
+    free(sn.browsers);
     free(argv);
     free(argl);
     return ok;
@@ -440,12 +459,13 @@ static void publisher_lost(redisContext *c, const char *what, bool reconnecting)
 /* Connects and writes the snapshot, retrying until both worked; NULL on stop. */
 static redisContext *publisher_connect(buf_t *payload, uint64_t *sent_seq)
 {
+    long backoff = BACKOFF_MIN_MS;
     for (;;) {
         redisContext *c = backplane_connect("publisher", &bp.pub_up, false);
         if (!c || send_snapshot(c, payload, sent_seq))
             return c;
         publisher_lost(c, "writing the members", true);
-        if (wait_or_stop(BACKOFF_MIN_MS))
+        if (backplane_wait(backplane_backoff(&backoff), false))
             return NULL;
     }
 }

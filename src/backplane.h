@@ -44,7 +44,7 @@ void backplane_publish(const char *channel, message_t *m);
  * hash and the other responders, in order with the change counter. Called
  * under the chat lock (lock order: chat, then backplane). No-op without
  * --redis. */
-void backplane_member_join(const char *room, const char *user);
+void backplane_member_join(const char *room, const char *user, const char *browser);
 void backplane_member_leave(const char *room, const char *user);
 /* A private message for the named members (peers[0..n)) of `room` on
  * other responders; m is referenced. No-op without --redis. */

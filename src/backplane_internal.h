@@ -31,6 +31,7 @@ struct outgoing {
     char *text;          /* channel | "<room>\n<user>" | "<room>\n<peers>" */
     message_t *msg;      /* OUT_MESSAGE, OUT_PRIVATE */
     uint64_t seq;        /* OUT_JOIN, OUT_LEAVE */
+    char browser[SESSION_ID_LEN + 1];   /* OUT_JOIN: the member's, or "" */
 };
 
 struct backplane_state {
@@ -61,10 +62,18 @@ extern struct backplane_state bp;
  * passes tick so silent nodes are dropped while Redis is away. Returns the
  * context (owned by the caller) or NULL on stop. */
 redisContext *backplane_connect(const char *what, bool *up, bool tick);
+/* Waits ms or until stop (ticking the cluster every heartbeat when tick);
+ * true on stop. */
+bool backplane_wait(long ms, bool tick);
+/* The next wait of a back-off: returns *ms and doubles it, up to the
+ * maximum. A connection Redis accepts and drops at once (protected mode,
+ * an error reply) must not be retried in a tight loop. */
+long backplane_backoff(long *ms);
 /* true once backplane_stop began. */
 bool backplane_stopping(void);
 /* cluster_load_fn over HGETALL (backplane_sub.c, subscriber thread). */
-int backplane_load_members(const char *node, uint64_t *seq, char ***keys, size_t *n);
+struct cluster_member;
+int backplane_load_members(const char *node, uint64_t *seq, struct cluster_member **v, size_t *n);
 /* The subscriber thread (backplane_sub.c). */
 void *backplane_subscriber_loop(void *arg);
 

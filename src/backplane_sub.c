@@ -7,6 +7,7 @@
  * backplane.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,15 @@
  * members (a subscribed connection takes no other commands). */
 static redisContext *load_ctx;
 
+/* A member entry's value: the browser id, or "-" (out: ""). */
+static void browser_of(const char *value, char *out)
+{
+    bool ours = strlen(value) == SESSION_ID_LEN;
+    snprintf(out, SESSION_ID_LEN + 1, "%s", ours ? value : "");
+}
+
 /* cluster_load_fn over HGETALL of the node's hash. */
-int backplane_load_members(const char *node, uint64_t *seq, char ***keys, size_t *n)
+int backplane_load_members(const char *node, uint64_t *seq, struct cluster_member **out, size_t *n)
 {
     if (!load_ctx) {
         struct timeval tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
@@ -47,16 +55,19 @@ int backplane_load_members(const char *node, uint64_t *seq, char ***keys, size_t
         return -1;
     }
     *seq = 0;
-    *keys = xmalloc((r->elements / 2 + 1) * sizeof **keys);
+    *out = xcalloc(r->elements / 2 + 1, sizeof **out);
     *n = 0;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         const redisReply *f = r->element[i], *v = r->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
             continue;
-        if (strcmp(f->str, "#seq") == 0)
+        if (strcmp(f->str, "#seq") == 0) {
             *seq = strtoull(v->str, NULL, 10);
-        else if (memchr(f->str, '\n', f->len) && strlen(f->str) == f->len)
-            (*keys)[(*n)++] = xstrdup(f->str);
+        } else if (memchr(f->str, '\n', f->len) && strlen(f->str) == f->len) {
+            (*out)[*n].key = xstrdup(f->str);
+            browser_of(v->str, (*out)[*n].browser);
+            (*n)++;
+        }
     }
     freeReplyObject(r);
     return 0;
@@ -79,10 +90,17 @@ static bool control(const char *node, const char *p, const char *end)
 {
     int64_t now = poll_now_ms();
     uint64_t seq;
-    const char *rest;
+    const char *rest, *key;
     if ((strncmp(p, "!j\n", 3) == 0 || strncmp(p, "!l\n", 3) == 0) &&
-        parse_seq(p + 3, end, &seq, &rest) && *rest == '\n' && memchr(rest + 1, '\n', (size_t)(end - rest - 1))) {
-        cluster_on_change(node, seq, rest + 1, p[1] == 'j', now);
+        parse_seq(p + 3, end, &seq, &rest) && *rest == '\n' &&
+        (key = memchr(rest + 1, '\n', (size_t)(end - rest - 1))) != NULL &&
+        memchr(key + 1, '\n', (size_t)(end - key - 1))) {
+        char browser[SESSION_ID_LEN + 1] = "";
+        if ((size_t)(key - rest - 1) == SESSION_ID_LEN) {
+            memcpy(browser, rest + 1, SESSION_ID_LEN);
+            browser[SESSION_ID_LEN] = '\0';
+        }
+        cluster_on_change(node, seq, key + 1, browser, p[1] == 'j', now);
     } else if ((strncmp(p, "!hb\n", 4) == 0 && parse_seq(p + 4, end, &seq, &rest)) ||
                (strncmp(p, "!sync\n", 6) == 0 && parse_seq(p + 6, end, &seq, &rest))) {
         cluster_on_heartbeat(node, seq, now);
@@ -149,6 +167,7 @@ bad:
 void *backplane_subscriber_loop(void *arg)
 {
     (void)arg;
+    long lost_wait = BACKOFF_MIN_MS;
     while (!backplane_stopping()) {
         redisContext *c = backplane_connect("subscriber", &bp.sub_up, true);
         if (!c)
@@ -162,8 +181,11 @@ void *backplane_subscriber_loop(void *arg)
             redisFree(c);
             break;
         }
+        int64_t up_at = poll_now_ms();
         redisReply *sr = redisCommand(c, "SUBSCRIBE %s", BACKPLANE_CHANNEL);
-        bool alive = sr != NULL;
+        bool alive = sr && sr->type == REDIS_REPLY_ARRAY;
+        if (sr && sr->type == REDIS_REPLY_ERROR)
+            log_warn("redis %s:%d: SUBSCRIBE refused: %s", bp.host, bp.port, sr->str);
         if (sr)
             freeReplyObject(sr);
         int64_t tick_at = poll_now_ms() + CLUSTER_HEARTBEAT_MS;
@@ -202,6 +224,11 @@ void *backplane_subscriber_loop(void *arg)
             log_warn("redis %s:%d: subscriber lost (%s); reconnecting", bp.host, bp.port,
                      c->err ? c->errstr : "closed");
         redisFree(c);
+        /* a connection that died young: wait longer each time */
+        if (poll_now_ms() - up_at >= BACKOFF_MAX_MS)
+            lost_wait = BACKOFF_MIN_MS;
+        if (!stop && backplane_wait(backplane_backoff(&lost_wait), true))
+            break;
     }
     if (load_ctx)
         redisFree(load_ctx);

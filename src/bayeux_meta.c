@@ -123,10 +123,14 @@ void meta_handshake(struct batch *b, const struct msg *m)
      * several tabs of one browser long-polling at once */
     if (!b->req->browser[0]) {
         char browser[SESSION_ID_LEN + 1];
-        if (session_random_id(browser) == 0)
+        if (session_random_id(browser) == 0) {
             snprintf(b->headers, sizeof b->headers,
                      "Set-Cookie: BAYEUX_BROWSER=%s; Path=/; HttpOnly%s\r\n", browser,
                      b->http->https ? "; Secure" : "");
+            session_set_browser(s, browser);
+        }
+    } else {
+        session_set_browser(s, b->req->browser);
     }
     buf_t *r = reply_begin(b, m);
     buf_puts(r, "\"successful\":true,\"clientId\":\"");

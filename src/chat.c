@@ -30,12 +30,14 @@ struct member {
     char *name;
     struct room *room;
     session_t *session;     /* a reference, released with the member */
+    char browser[SESSION_ID_LEN + 1];   /* the session's, at the join */
 };
 
 /* A name held in a room by members of other responders. */
 struct remote_name {
     char *name;
     size_t holders;         /* responders with a member of this name here */
+    char browser[SESSION_ID_LEN + 1];   /* the latest holder's browser, or "" */
 };
 
 struct room {
@@ -118,6 +120,16 @@ static size_t remote_holders(const struct room *r, const char *name)
     return rn ? rn->holders : 0;
 }
 
+/* True when another responder's member holds `name` in r, unless that
+ * member is of the same browser: a user whose responder died comes back
+ * through another before the dead one's members are dropped, and may take
+ * their name back at once. */
+static bool remote_taken(const struct room *r, const char *name, const char *browser)
+{
+    const struct remote_name *rn = dict_get(&r->remote, name);
+    return rn && rn->holders && !(browser[0] && strcmp(rn->browser, browser) == 0);
+}
+
 /* Frees r once nobody, here or elsewhere, is in it. */
 static void room_release_if_empty(struct room *r)
 {
@@ -131,16 +143,18 @@ static void room_release_if_empty(struct room *r)
 
 /* Adds a member of session s; announces it to the other responders (in
  * order, under the lock, so a quick leave cannot overtake it). */
-static struct member *member_add(struct room *r, const char *name, session_t *s)
+static struct member *member_add(struct room *r, const char *name, session_t *s,
+                                 const char *browser)
 {
     struct member *m = xcalloc(1, sizeof *m);
     m->name = xstrdup(name);
     m->room = r;
     m->session = session_ref(s);
+    memcpy(m->browser, browser, sizeof m->browser);
     dict_put(&r->members, m->name, m);
     if (!remote_holders(r, name))
         r->count++;
-    backplane_member_join(r->name, m->name);
+    backplane_member_join(r->name, m->name, m->browser);
     struct seats *st = dict_get(&chat.seats, s->id);
     if (!st) {
         st = xcalloc(1, sizeof *st);
@@ -346,6 +360,8 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
     const char *user = get_string(call->data, "user");
     if (!chat_user_valid(user))
         return fail(call, BERR_USER_INVALID, user);
+    char browser[SESSION_ID_LEN + 1];
+    session_browser(call->session, browser);   /* before the chat lock: lock order */
 
     struct outbox o = { 0 };
     pthread_mutex_lock(&chat.lock);
@@ -359,7 +375,7 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
     if (mine && strcmp(mine->name, user) == 0) {
         lists(&o, room, false);            /* a re-join: the list again, no notice */
     } else {
-        if (r && (dict_get(&r->members, user) || remote_holders(r, user))) {
+        if (r && (dict_get(&r->members, user) || remote_taken(r, user, browser))) {
             pthread_mutex_unlock(&chat.lock);
             return fail(call, BERR_NAME_TAKEN, user);
         }
@@ -367,7 +383,7 @@ static enum bayeux_error members(struct service_call *call, void *ctx)
             notice(&o, room, mine->name, false);
             member_del(mine);
         }
-        member_add(room_get(room, true), user, call->session);
+        member_add(room_get(room, true), user, call->session, browser);
         notice(&o, room, user, true);
         lists(&o, room, true);
     }
@@ -565,7 +581,7 @@ static bool key_split(const char *key, char *room, const char **user)
 
 /* One more (join) or one less responder holds `user` in r; returns true
  * when the name appeared in or vanished from the room by it. */
-static bool remote_change(struct room *r, const char *user, bool join)
+static bool remote_change(struct room *r, const char *user, const char *browser, bool join)
 {
     struct remote_name *rn = dict_get(&r->remote, user);
     bool here = dict_get(&r->members, user) != NULL;
@@ -575,6 +591,7 @@ static bool remote_change(struct room *r, const char *user, bool join)
             rn->name = xstrdup(user);
             dict_put(&r->remote, rn->name, rn);
         }
+        snprintf(rn->browser, sizeof rn->browser, "%s", browser ? browser : "");
         if (rn->holders++ || here)
             return false;
         r->count++;
@@ -611,7 +628,7 @@ void chat_remote_apply(const struct chat_change *v, size_t n)
         struct room *r = room_get(room, v[i].join);
         if (!r)
             continue;
-        if (remote_change(r, user, v[i].join))
+        if (remote_change(r, user, v[i].browser, v[i].join))
             notice(&o, room, user, v[i].join);
         if (!dict_get(&touched, room)) {
             memcpy(names[nnames], room, sizeof names[nnames]);
@@ -662,7 +679,7 @@ void chat_remote_private(const char *room, const char *peers, const char *json, 
 }
 
 struct local_ctx {
-    void (*each)(const char *room, const char *user, void *ctx);
+    void (*each)(const char *room, const char *user, const char *browser, void *ctx);
     void *ctx;
 };
 
@@ -671,10 +688,11 @@ static void each_seat(void *value, void *ctx)
     struct seats *st = value;
     struct local_ctx *l = ctx;
     for (size_t i = 0; i < st->n; i++)
-        l->each(st->v[i]->room->name, st->v[i]->name, l->ctx);
+        l->each(st->v[i]->room->name, st->v[i]->name, st->v[i]->browser, l->ctx);
 }
 
-void chat_local_members(void (*each)(const char *room, const char *user, void *ctx),
+void chat_local_members(void (*each)(const char *room, const char *user, const char *browser,
+                                     void *ctx),
                         void (*end)(void *ctx), void *ctx)
 {
     struct local_ctx l = { each, ctx };

@@ -35,9 +35,11 @@ bool chat_room_parse(const char *room, char *out);
 
 /* ------------------------------------------------ other responders --- */
 
-/* One member of another responder joined (or left): key "<room>\n<user>". */
+/* One member of another responder joined (or left): key "<room>\n<user>",
+ * with the member's browser id ("" when unknown). */
 struct chat_change {
     const char *key;
+    const char *browser;
     bool join;
 };
 
@@ -53,7 +55,8 @@ void chat_remote_private(const char *room, const char *peers, const char *json, 
 /* Calls each() for every member of this responder, then end(), all under
  * the chat lock: no join or leave comes between them (the backplane's
  * snapshot at every connect). Lock order: chat lock, then the backplane's. */
-void chat_local_members(void (*each)(const char *room, const char *user, void *ctx),
+void chat_local_members(void (*each)(const char *room, const char *user, const char *browser,
+                                     void *ctx),
                         void (*end)(void *ctx), void *ctx);
 
 /* Members of a room, for tests: returns the count and writes the sorted

@@ -19,7 +19,7 @@
 
 struct node {
     char id[SESSION_ID_LEN + 1];
-    dict_t entries;       /* "<room>\n<user>" -> the same heap string */
+    dict_t entries;       /* "<room>\n<user>" -> struct cluster_member* */
     uint64_t seq;         /* the node's last change reflected in entries */
     bool synced;          /* entries were loaded once; events may follow */
     int64_t heard_ms;     /* when anything of it arrived last */
@@ -38,20 +38,26 @@ static struct {
 struct changes {
     struct chat_change *v;
     size_t n, cap;
-    char **gone;
+    struct cluster_member **gone;
     size_t ngone, capgone;
 };
 
-static void changes_add(struct changes *c, const char *key, bool join)
+static void changes_add(struct changes *c, const struct cluster_member *e, bool join)
 {
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 16;
         c->v = xrealloc(c->v, c->cap * sizeof *c->v);
     }
-    c->v[c->n++] = (struct chat_change){ .key = key, .join = join };
+    c->v[c->n++] = (struct chat_change){ .key = e->key, .browser = e->browser, .join = join };
 }
 
-static void changes_free_later(struct changes *c, char *key)
+static void member_free(struct cluster_member *e)
+{
+    free(e->key);
+    free(e);
+}
+
+static void changes_free_later(struct changes *c, struct cluster_member *key)
 {
     if (c->ngone == c->capgone) {
         c->capgone = c->capgone ? c->capgone * 2 : 16;
@@ -65,31 +71,33 @@ static void changes_apply(struct changes *c)
     if (c->n)
         chat_remote_apply(c->v, c->n);
     for (size_t i = 0; i < c->ngone; i++)
-        free(c->gone[i]);
+        member_free(c->gone[i]);
     free(c->v);
     free(c->gone);
     *c = (struct changes){ 0 };
 }
 
 /* Adds key to n (a copy); records the change unless it was there. */
-static void entry_add(struct node *n, const char *key, struct changes *c)
+static void entry_add(struct node *n, const char *key, const char *browser, struct changes *c)
 {
     if (dict_get(&n->entries, key))
         return;
-    char *k = xstrdup(key);
-    dict_put(&n->entries, k, k);
+    struct cluster_member *e = xcalloc(1, sizeof *e);
+    e->key = xstrdup(key);
+    snprintf(e->browser, sizeof e->browser, "%s", browser);
+    dict_put(&n->entries, e->key, e);
     atomic_fetch_add(&cl.member_count, 1);
-    changes_add(c, k, true);
+    changes_add(c, e, true);
 }
 
 static void entry_del(struct node *n, const char *key, struct changes *c)
 {
-    char *k = dict_remove(&n->entries, key);
-    if (!k)
+    struct cluster_member *e = dict_remove(&n->entries, key);
+    if (!e)
         return;
     atomic_fetch_sub(&cl.member_count, 1);
-    changes_add(c, k, false);
-    changes_free_later(c, k);
+    changes_add(c, e, false);
+    changes_free_later(c, e);
 }
 
 /* --------------------------------------------------------------- nodes --- */
@@ -112,15 +120,16 @@ struct diff_ctx {
     struct node *n;
     dict_t *fresh;
     struct changes *c;
-    char **stale;
+    const char **stale;
     size_t nstale;
 };
 
 static void collect_stale(void *value, void *ctx)
 {
     struct diff_ctx *d = ctx;
-    if (!dict_get(d->fresh, value))
-        d->stale[d->nstale++] = value;
+    const char *key = ((struct cluster_member *)value)->key;
+    if (!dict_get(d->fresh, key))
+        d->stale[d->nstale++] = key;
 }
 
 /* Replaces n's entries with what its Redis hash holds now. On failure n
@@ -128,37 +137,37 @@ static void collect_stale(void *value, void *ctx)
 static void node_load(struct node *n)
 {
     uint64_t seq = 0;
-    char **keys = NULL;
+    struct cluster_member *v = NULL;
     size_t k = 0;
-    if (cl.load(n->id, &seq, &keys, &k) < 0) {
+    if (cl.load(n->id, &seq, &v, &k) < 0) {
         n->synced = false;
         return;
     }
     dict_t fresh = { 0 };
     for (size_t i = 0; i < k; i++)
-        if (!dict_get(&fresh, keys[i]))
-            dict_put(&fresh, keys[i], keys[i]);
+        if (!dict_get(&fresh, v[i].key))
+            dict_put(&fresh, v[i].key, &v[i]);
     struct changes c = { 0 };
     struct diff_ctx d = { n, &fresh, &c, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
     dict_each(&n->entries, collect_stale, &d);
     for (size_t i = 0; i < d.nstale; i++)
         entry_del(n, d.stale[i], &c);
     for (size_t i = 0; i < k; i++)
-        entry_add(n, keys[i], &c);
+        entry_add(n, v[i].key, v[i].browser, &c);
     n->seq = seq;
     n->synced = true;
     free(d.stale);
     dict_release(&fresh);
-    for (size_t i = 0; i < k; i++)
-        free(keys[i]);
-    free(keys);
     changes_apply(&c);
+    for (size_t i = 0; i < k; i++)
+        free(v[i].key);
+    free(v);
 }
 
 static void collect_entry(void *value, void *ctx)
 {
     struct diff_ctx *d = ctx;
-    d->stale[d->nstale++] = value;
+    d->stale[d->nstale++] = ((struct cluster_member *)value)->key;
 }
 
 /* Removes n: its members leave the rooms. */
@@ -179,7 +188,8 @@ static void node_drop(struct node *n)
 
 /* -------------------------------------------------------------- events --- */
 
-void cluster_on_change(const char *id, uint64_t seq, const char *key, bool join, int64_t now_ms)
+void cluster_on_change(const char *id, uint64_t seq, const char *key, const char *browser,
+                       bool join, int64_t now_ms)
 {
     struct node *n = node_get(id, now_ms);
     if (!n->synced || seq > n->seq + 1) {
@@ -193,7 +203,7 @@ void cluster_on_change(const char *id, uint64_t seq, const char *key, bool join,
     n->seq = seq;
     struct changes c = { 0 };
     if (join)
-        entry_add(n, key, &c);
+        entry_add(n, key, browser, &c);
     else
         entry_del(n, key, &c);
     changes_apply(&c);
@@ -252,7 +262,7 @@ void cluster_init(cluster_load_fn load)
 static void free_entry(void *value, void *ctx)
 {
     (void)ctx;
-    free(value);
+    member_free(value);
 }
 
 static void free_node(void *value, void *ctx)

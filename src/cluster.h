@@ -23,23 +23,34 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "session.h"
 
 #define CLUSTER_HEARTBEAT_MS 1000    /* every node says it lives this often */
 #define CLUSTER_NODE_TTL_MS 5000     /* a node not heard from this long is dead */
 #define CLUSTER_KEY_TTL_MS 10000     /* a dead node's hash leaves Redis after this */
 
-/* Loads a node's hash: sets *seq (0 when it has none) and *keys to a heap
- * array of *n heap strings "<room>\n<user>", all owned by the caller.
- * Returns 0, or -1 when Redis could not be asked (retried later). */
-typedef int (*cluster_load_fn)(const char *node, uint64_t *seq, char ***keys, size_t *n);
+/* One member of another node: "<room>\n<user>" and its browser id ("" when
+ * unknown). */
+struct cluster_member {
+    char *key;
+    char browser[SESSION_ID_LEN + 1];
+};
+
+/* Loads a node's hash: sets *seq (0 when it has none) and *v to a heap
+ * array of *n members with heap keys, all owned by the caller. Returns 0,
+ * or -1 when Redis could not be asked (retried later). */
+typedef int (*cluster_load_fn)(const char *node, uint64_t *seq, struct cluster_member **v,
+                               size_t *n);
 
 /* Before the subscriber thread starts. */
 void cluster_init(cluster_load_fn load);
 /* After it stopped: forgets every node (the chat rooms are freed apart). */
 void cluster_shutdown(void);
 
-/* Node `node` announced change `seq`: `key` joined (or left). */
-void cluster_on_change(const char *node, uint64_t seq, const char *key, bool join, int64_t now_ms);
+/* Node `node` announced change `seq`: `key` joined (from `browser`, "" when
+ * unknown) or left. */
+void cluster_on_change(const char *node, uint64_t seq, const char *key, const char *browser,
+                       bool join, int64_t now_ms);
 /* Node `node` lives; its last announced change is `seq`. */
 void cluster_on_heartbeat(const char *node, uint64_t seq, int64_t now_ms);
 /* Node `node` stopped: its members leave now. */

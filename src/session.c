@@ -216,6 +216,24 @@ void session_enable_ack(session_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+void session_set_browser(session_t *s, const char *browser)
+{
+    /* only what this server hands out: the id travels in the backplane's
+     * member entries, which are tab- and newline-separated */
+    bool ours = strlen(browser) == SESSION_ID_LEN &&
+                strspn(browser, "0123456789abcdefABCDEF") == SESSION_ID_LEN;
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->browser, sizeof s->browser, "%s", ours ? browser : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
+void session_browser(session_t *s, char *out)
+{
+    pthread_mutex_lock(&s->lock);
+    memcpy(out, s->browser, sizeof s->browser);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void session_enqueue(session_t *s, message_t *m)
 {
     poll_t *p = NULL;

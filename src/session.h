@@ -55,6 +55,7 @@ typedef struct session {
     poll_t *poll;                  /* the held connect, or NULL */
     bool connected;                /* a connect has been answered */
     bool advised_multiple;         /* the last advice sent was multiple-clients */
+    char browser[SESSION_ID_LEN + 1];   /* its BAYEUX_BROWSER cookie, "" if none */
     double tokens;                 /* publish token bucket (config.publish_rate) */
     int64_t tokens_at_ms;          /* when tokens was last refilled */
 } session_t;
@@ -106,6 +107,10 @@ enum connect_result session_connect(session_t *s, poll_t *p, const char *browser
 
 /* Turns the ack extension on for s (at handshake, before its first connect). */
 void session_enable_ack(session_t *s);
+/* The browser (BAYEUX_BROWSER cookie) of s: stored at handshake, copied out
+ * (SESSION_ID_LEN + 1 bytes; "" when unknown). */
+void session_set_browser(session_t *s, const char *browser);
+void session_browser(session_t *s, char *out);
 
 /* Takes one publish token from s's bucket (config.publish_rate per second,
  * up to config.publish_burst). Returns 0, or the milliseconds until a token

@@ -26,18 +26,21 @@ static struct {
     size_t n;
     bool fail;
     int loads;
+    char browser[SESSION_ID_LEN + 1];   /* of every member */
 } hash;
 
-static int fake_load(const char *node, uint64_t *seq, char ***keys, size_t *n)
+static int fake_load(const char *node, uint64_t *seq, struct cluster_member **v, size_t *n)
 {
     (void)node;
     hash.loads++;
     if (hash.fail)
         return -1;
     *seq = hash.seq;
-    *keys = xmalloc((hash.n + 1) * sizeof **keys);
-    for (size_t i = 0; i < hash.n; i++)
-        (*keys)[i] = xstrdup(hash.keys[i]);
+    *v = xcalloc(hash.n + 1, sizeof **v);
+    for (size_t i = 0; i < hash.n; i++) {
+        (*v)[i].key = xstrdup(hash.keys[i]);
+        memcpy((*v)[i].browser, hash.browser, sizeof hash.browser);
+    }
     *n = hash.n;
     return 0;
 }
@@ -78,18 +81,18 @@ static void test_first_word_loads(void)
 {
     setup();
     set_hash(3, 2, "r\nann", "r\nbob");
-    cluster_on_change(N1, 4, "r\ncid", true, 1000);
+    cluster_on_change(N1, 4, "r\ncid", "", true, 1000);
     CU_ASSERT_EQUAL(hash.loads, 1);
     CU_ASSERT_STRING_EQUAL(names("r"), "[\"ann\",\"bob\"]");   /* the hash is what counts */
 
-    cluster_on_change(N1, 4, "r\ncid", true, 1000);             /* the next change applies */
+    cluster_on_change(N1, 4, "r\ncid", "", true, 1000);             /* the next change applies */
     CU_ASSERT_STRING_EQUAL(names("r"), "[\"ann\",\"bob\",\"cid\"]");
-    cluster_on_change(N1, 4, "r\ncid", false, 1000);            /* an old one is skipped */
+    cluster_on_change(N1, 4, "r\ncid", "", false, 1000);            /* an old one is skipped */
     CU_ASSERT_STRING_EQUAL(names("r"), "[\"ann\",\"bob\",\"cid\"]");
     CU_ASSERT_EQUAL(hash.loads, 1);
 
     set_hash(9, 1, "r\nann");                                   /* a gap: load again */
-    cluster_on_change(N1, 9, "r\nann", true, 1000);
+    cluster_on_change(N1, 9, "r\nann", "", true, 1000);
     CU_ASSERT_EQUAL(hash.loads, 2);
     CU_ASSERT_STRING_EQUAL(names("r"), "[\"ann\"]");
 
@@ -125,7 +128,7 @@ static void test_failed_load_retried(void)
     hash.fail = true;
     cluster_on_heartbeat(N1, 5, 1000);
     CU_ASSERT_EQUAL(chat_room_count(), 0);
-    cluster_on_change(N1, 6, "r\nz", true, 1000);   /* unsynced: loads, not applies */
+    cluster_on_change(N1, 6, "r\nz", "", true, 1000);   /* unsynced: loads, not applies */
     CU_ASSERT_EQUAL(hash.loads, 2);
     CU_ASSERT_EQUAL(chat_room_count(), 0);
     hash.fail = false;
@@ -160,7 +163,7 @@ static void test_local_users_see_remote_members(void)
 
     set_hash(1, 0);
     cluster_on_heartbeat(N1, 1, 1000);
-    cluster_on_change(N1, 2, "mix\nrita", true, 1000);
+    cluster_on_change(N1, 2, "mix\nrita", "", true, 1000);
     const char *q = drain(a);
     CU_ASSERT_PTR_NOT_NULL(strstr(q, "\"data\":{\"user\":\"rita\",\"membership\":\"join\",\"chat\":\"rita has joined\"}"));
     CU_ASSERT_PTR_NOT_NULL(strstr(q, "{\"channel\":\"/members/mix\",\"data\":[\"alice\",\"rita\"]}"));
@@ -204,9 +207,10 @@ struct snap {
     int ends;
 };
 
-static void snap_each(const char *room, const char *user, void *ctx)
+static void snap_each(const char *room, const char *user, const char *browser, void *ctx)
 {
     struct snap *sn = ctx;
+    CU_ASSERT_EQUAL(strlen(browser), SESSION_ID_LEN);   /* the handshake gave one */
     buf_printf(&sn->keys, "%s/%s;", room, user);
 }
 
@@ -231,6 +235,30 @@ static void test_local_snapshot(void)
     post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", a);
 }
 
+/* A user whose responder died, back through this one before the dead one
+ * is dropped, takes the name back: same browser. Another browser may not. */
+static void test_same_browser_takes_name_back(void)
+{
+    setup();
+    char a[40], b[40];
+    client(a, NULL);
+    client(b, NULL);
+    session_t *sa = session_lookup(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+    session_browser(sa, hash.browser);
+    session_release(sa);
+    set_hash(1, 1, "back\nsam");
+    cluster_on_heartbeat(N1, 1, 1000);
+    CU_ASSERT_PTR_NOT_NULL(strstr(join(b, "sam", "back"), "\"error\":\"409:sam:name_taken\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(join(a, "sam", "back"), "\"successful\":true"));
+    CU_ASSERT_STRING_EQUAL(names("back"), "[\"sam\"]");
+    cluster_on_bye(N1);                                  /* the ghost goes; sam stays */
+    CU_ASSERT_STRING_EQUAL(names("back"), "[\"sam\"]");
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", a);
+    post("[{\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", b);
+    CU_ASSERT_EQUAL(chat_room_count(), 0);
+}
+
 static void test_cleanup(void)
 {
     cluster_shutdown();
@@ -246,6 +274,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(test_name_on_two_nodes_once),
     UNIT_TEST(test_local_users_see_remote_members),
     UNIT_TEST(test_local_snapshot),
+    UNIT_TEST(test_same_browser_takes_name_back),
     UNIT_TEST(test_cleanup),
 };
 
