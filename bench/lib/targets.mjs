@@ -29,6 +29,28 @@ export function copyLogs(files, dest) {
 }
 
 /** bayeux: lighttpd spawning the built responder (bin-path, max-procs 1). */
+/** The server.* part of a bench lighttpd.conf: loopback, `workers` workers
+ * sized for parked polls, the extra lines, then the caller's fastcgi part. */
+export function lighttpdServerConf({ title, dir, port, workers, extra = [] }) {
+    const q = (s) => JSON.stringify(String(s));
+    return `# written by ${title}
+server.modules = ( "mod_fastcgi" )
+server.document-root = ${q(path.join(dir, 'www'))}
+server.bind = "127.0.0.1"
+server.port = ${port}
+server.errorlog = ${q(path.join(dir, 'error.log'))}
+server.pid-file = ${q(path.join(dir, 'lighttpd.pid'))}
+# each worker its own fd table: a parked poll costs 2 fds (client + backend);
+# lighttpd stops accepting at 90% of max-fds
+server.max-worker = ${workers}
+server.max-fds = 20000
+server.max-connections = 9000
+server.listen-backlog = 4096
+server.max-keep-alive-idle = 60
+server.max-keep-alive-requests = 1000000
+${extra.join('\n')}`;
+}
+
 export async function startBayeux(users, logDir) {
     const dir = await makeDir('bayeux-matrix-lighttpd-');
     const port = await freePort();
@@ -41,22 +63,7 @@ export async function startBayeux(users, logDir) {
     const outLog = path.join(dir, 'lighttpd.out');
     // lighttpd splits bin-path on spaces; the build path must have none
     if (/\s/.test(RESPONDER)) throw new Error(`the responder's path has a space: ${RESPONDER}`);
-    fs.writeFileSync(conf, `# written by bench/run-matrix for ${users} users
-server.modules = ( "mod_fastcgi" )
-server.document-root = ${q(path.join(dir, 'www'))}
-server.bind = "127.0.0.1"
-server.port = ${port}
-server.errorlog = ${q(errorLog)}
-server.pid-file = ${q(path.join(dir, 'lighttpd.pid'))}
-# each worker its own fd table: a parked poll costs 2 fds (client + backend);
-# lighttpd stops accepting at 90% of max-fds
-server.max-worker = ${workers}
-server.max-fds = 20000
-server.max-connections = 9000
-server.listen-backlog = 4096
-server.max-keep-alive-idle = 60
-server.max-keep-alive-requests = 1000000
-${LIGHTTPD_EXTRA.join('\n')}
+    fs.writeFileSync(conf, `${lighttpdServerConf({ title: `bench/run-matrix for ${users} users`, dir, port, workers, extra: LIGHTTPD_EXTRA })}
 fastcgi.server = ( "/cometd" => ((
     "bin-path" => ${q([RESPONDER, ...RESPONDER_ARGS].join(' '))},
     "socket" => ${q(path.join(dir, 'bayeux.sock'))},

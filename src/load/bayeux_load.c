@@ -162,7 +162,25 @@ static int conn_open(struct conn *c)
         return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (opt.sources > 1) {
+    /* bind the address only; the port is picked at connect, unique per
+     * destination: a bound port would be taken from the ephemeral range for
+     * every destination, also from a web server on this host connecting to
+     * its TCP backends (it failed with EADDRNOTAVAIL at 30,000 users) */
+    if (opt.source_addrs || opt.sources > 1)
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (opt.source_addrs) {
+        /* --source-spread / --source-list: a user keeps one address, and the
+         * publish connections share the publisher's, so a web server that
+         * picks the backend by client address (sticky) finds the session;
+         * a failed bind would change the address, so it fails instead */
+        const struct user *by = c->u->role == PUBLISHER ? poller : c->u;
+        struct sockaddr_in src = { .sin_family = AF_INET };
+        src.sin_addr.s_addr = opt.source_addrs[by->idx % opt.sources];
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
+            close(fd);
+            return -1;
+        }
+    } else if (opt.sources > 1) {
         /* spread over 127.0.0.x so no one source address runs out of ports */
         struct sockaddr_in src = { .sin_family = AF_INET };
         src.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(c->u->idx % opt.sources));

@@ -35,6 +35,9 @@ struct load_options {
     int port;
     char path[256];
     int users, rooms, ramp, burst, size, sources, publishers, procs;
+    /* --source-spread / --source-list: the `sources` addresses to bind
+     * (network order), or NULL for --sources' 127.0.0.1..N */
+    uint32_t *source_addrs;
     long interval_ms, duration_s;
     double steady_factor;   /* steady: p50 of the last third <= factor x the first's, */
     long steady_floor_ms;   /* ... or <= factor x this floor */
