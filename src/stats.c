@@ -32,6 +32,23 @@ static const char *const names[STAT_COUNT_] = {
     [STAT_HTTP_ERRORS] = "http_errors",
 };
 
+static const char *const help[STAT_COUNT_] = {
+    [STAT_REQUESTS] = "Requests answered or held.",
+    [STAT_PUBLISHED] = "Broadcast messages accepted.",
+    [STAT_QUEUED] = "Message copies queued to sessions (fan-out).",
+    [STAT_DROPPED] = "Queued messages dropped because a session's queue was full.",
+    [STAT_RESENT] = "Messages sent again after a lost reply (ack extension).",
+    [STAT_SESSIONS_EXPIRED] = "Sessions expired after max-interval without a connect.",
+    [STAT_LIMIT_BODY] = "Requests refused: body over --max-body.",
+    [STAT_LIMIT_BATCH] = "Requests refused: more messages than --max-batch.",
+    [STAT_LIMIT_MESSAGE] = "Messages refused: over --max-message.",
+    [STAT_LIMIT_SUBSCRIPTIONS] = "Subscribes refused: over --max-subscriptions.",
+    [STAT_LIMIT_SESSIONS] = "Handshakes refused: --max-sessions reached.",
+    [STAT_LIMIT_POLLS] = "Connects refused: --max-polls reached.",
+    [STAT_LIMIT_RATE] = "Publishes refused: over --publish-rate.",
+    [STAT_HTTP_ERRORS] = "Requests answered with an HTTP error status.",
+};
+
 void stats_add(enum stat_counter c, uint64_t n)
 {
     assert(c < STAT_COUNT_);
@@ -65,4 +82,20 @@ void stats_json(buf_t *out)
         first = 0;
     }
     buf_putc(out, '}');
+}
+
+void stats_prometheus(buf_t *out)
+{
+    for (int i = 0; i < STAT_COUNT_; i++)
+        buf_printf(out, "# HELP bayeux_%s_total %s\n# TYPE bayeux_%s_total counter\n"
+                        "bayeux_%s_total %llu\n",
+                   names[i], help[i], names[i], names[i],
+                   (unsigned long long)stats_get((enum stat_counter)i));
+    buf_puts(out, "# HELP bayeux_errors_total Bayeux error replies by code.\n"
+                  "# TYPE bayeux_errors_total counter\n");
+    for (int code = ERROR_CODE_MIN; code <= ERROR_CODE_MAX; code++) {
+        uint64_t n = atomic_load_explicit(&errors[code - ERROR_CODE_MIN], memory_order_relaxed);
+        if (n)
+            buf_printf(out, "bayeux_errors_total{code=\"%d\"} %llu\n", code, (unsigned long long)n);
+    }
 }

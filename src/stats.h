@@ -37,5 +37,8 @@ void stats_error(int code);
 
 /* Appends the counters as JSON object members ("name":n,...), no braces. */
 void stats_json(buf_t *out);
+/* The counters in the Prometheus text format (bayeux_<name>_total, and
+ * bayeux_errors_total{code="..."}), with HELP and TYPE lines. */
+void stats_prometheus(buf_t *out);
 
 #endif

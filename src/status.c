@@ -26,6 +26,37 @@ void status_init(void)
     started_ms = poll_now_ms();
 }
 
+/* True when the query asks for the Prometheus text format (format=prometheus). */
+static bool wants_prometheus(const char *query)
+{
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n == 17 && memcmp(p, "format=prometheus", 17) == 0)
+            return true;
+        p += n + (p[n] == '&');
+    }
+    return false;
+}
+
+/* The table sizes and build as Prometheus gauges, then the counters. */
+static void status_prometheus(buf_t *b)
+{
+    struct { const char *name, *help; double v; } g[] = {
+        { "sessions", "Bayeux sessions.", (double)session_count() },
+        { "held_polls", "Connects held open.", (double)poll_registry_count() },
+        { "channels", "Channels with subscribers.", (double)channel_count() },
+        { "rooms", "Chat rooms (with members here or on other responders).", (double)chat_room_count() },
+        { "uptime_seconds", "Seconds since the responder started.",
+          (double)((poll_now_ms() - started_ms) / 1000) },
+    };
+    for (size_t i = 0; i < sizeof g / sizeof *g; i++)
+        buf_printf(b, "# HELP bayeux_%s %s\n# TYPE bayeux_%s gauge\nbayeux_%s %.0f\n", g[i].name,
+                   g[i].help, g[i].name, g[i].name, g[i].v);
+    buf_printf(b, "# HELP bayeux_build_info The responder's version.\n# TYPE bayeux_build_info gauge\n"
+                  "bayeux_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+    stats_prometheus(b);
+}
+
 /* The path of the request without its query, e.g. "/cometd/status". */
 static bool path_is_status(const char *uri)
 {
@@ -51,6 +82,13 @@ bool status_handle(const struct http_request *req, struct bayeux_reply *out)
         out->status = 404;
         out->content_type = "text/plain;charset=UTF-8";
         buf_puts(&b, "not found\n");
+        out->body = buf_steal(&b, &out->len);
+        return true;
+    }
+    if (wants_prometheus(req->query)) {
+        status_prometheus(&b);
+        out->status = 200;
+        out->content_type = "text/plain; version=0.0.4; charset=utf-8";
         out->body = buf_steal(&b, &out->len);
         return true;
     }

@@ -41,6 +41,34 @@ describe('limits behind lighttpd', () => {
         assert.equal(res.status, 400);
     });
 
+    test('status: the same figures in the Prometheus text format', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const c = await new BayeuxClient(url).start([]);
+        await c.publish('/meta/nope', 'x');   // one Bayeux error to count
+        const json = await status(url);
+        const res = await request(`${url}/status?format=prometheus`);
+        assert.equal(res.status, 200);
+        assert.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+        const samples = new Map();
+        for (const line of res.text.split('\n')) {
+            if (!line || line.startsWith('#')) continue;
+            const m = /^([a-z_]+(?:\{[^}]*\})?) (\d+(?:\.\d+)?)$/.exec(line);
+            assert.ok(m, `a valid sample line: ${JSON.stringify(line)}`);
+            samples.set(m[1], Number(m[2]));
+        }
+        assert.match(res.text, /^# TYPE bayeux_requests_total counter$/m);
+        assert.match(res.text, /^# TYPE bayeux_sessions gauge$/m);
+        assert.equal(samples.get(`bayeux_build_info{version="${json.version}"}`), 1);
+        for (const k of ['sessions', 'held_polls', 'channels', 'rooms', 'uptime_seconds']) assert.ok(samples.has(`bayeux_${k}`), k);
+        for (const k of Object.keys(json.counters).filter((k) => k !== 'errors')) assert.ok(samples.has(`bayeux_${k}_total`), k);
+        for (const [code, n] of Object.entries(json.counters.errors)) {
+            assert.ok(samples.get(`bayeux_errors_total{code="${code}"}`) >= n, `errors ${code}`);
+        }
+        assert.ok(Object.keys(json.counters.errors).length > 0, 'an error was counted');
+        assert.ok(samples.get('bayeux_requests_total') >= json.counters.requests);
+        await c.disconnect();
+    });
+
     test('a slow consumer keeps the newest --max-queue messages; the drops are counted', T, async () => {
         const url = fx.s.lighttpd.url;
         const ch = uniqueChannel('/slow');
