@@ -74,7 +74,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(sig, () => { killAllSync(); process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)); });
 }
 
-function spawnLogged(cmd, args, { logFile, detached = false, env = process.env, cwd } = {}) {
+export function spawnLogged(cmd, args, { logFile, detached = false, env = process.env, cwd } = {}) {
     const fd = fs.openSync(logFile, 'a');
     const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached, env, cwd });
     fs.closeSync(fd);
@@ -96,7 +96,7 @@ function spawnLogged(cmd, args, { logFile, detached = false, env = process.env, 
 }
 
 /** Send `signal` to a child we spawned and wait for it; SIGKILL after graceMs. */
-async function stopChild(child, { signal = 'SIGTERM', graceMs = 10000 } = {}) {
+export async function stopChild(child, { signal = 'SIGTERM', graceMs = 10000 } = {}) {
     if (!child || child.exitInfo) return child && child.exitInfo;
     try { process.kill(child.pid, signal); } catch { /* gone */ }
     let timerId;
@@ -183,7 +183,7 @@ function isListening(port) {
     return false;
 }
 
-async function waitListening(port, child, what, logFiles, ms = 15000 * SLOW) {
+export async function waitListening(port, child, what, logFiles, ms = 15000 * SLOW) {
     const end = Date.now() + ms;
     while (Date.now() < end) {
         if (child.exitInfo) {
