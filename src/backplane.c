@@ -564,14 +564,21 @@ static void *publisher_loop(void *arg)
 
 /* ------------------------------------------------------- lifetime --- */
 
+int backplane_check_url(const char *url)
+{
+    if (url && parse_url(url) < 0) {
+        log_error("bad --redis URL '%s' (want redis://HOST[:PORT])", url);
+        return -1;
+    }
+    return 0;
+}
+
 int backplane_start(const char *url)
 {
     if (!url)
         return 0;
-    if (parse_url(url) < 0) {
-        log_error("bad --redis URL '%s' (want redis://HOST[:PORT])", url);
+    if (backplane_check_url(url) < 0)
         return -1;
-    }
     if (session_random_id(bp.node) < 0) {
         log_error("no randomness for the backplane node id");
         return -1;

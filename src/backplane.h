@@ -29,6 +29,9 @@
 #include "buf.h"
 #include "message.h"
 
+/* Checks --redis before anything opens: returns 0 (also for NULL), or -1
+ * after logging a bad URL. */
+int backplane_check_url(const char *url);
 /* Parses redis://HOST[:PORT] (or HOST:PORT) and starts the two threads;
  * connecting happens in them, with retries, so a Redis that is down at start
  * only delays cross-node delivery. Returns 0, or -1 after logging (bad URL,

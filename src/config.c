@@ -183,7 +183,7 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
     opterr = 0;
     for (;;) {
         int idx = 0;
-        int o = getopt_long(argc, argv, "", opts, &idx);
+        int o = getopt_long(argc, argv, ":", opts, &idx);   /* ':' tells a missing value apart */
         if (o == -1)
             break;
         long v = 0;
@@ -244,6 +244,10 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         }
         case OPT_HELP: config_usage(out); return 1;
         case OPT_VERSION: fprintf(out, "bayeux-fcgi %s\n", PACKAGE_VERSION); return 1;
+        case ':':
+            fprintf(err, "bayeux-fcgi: option '%s' needs a value\nTry 'bayeux-fcgi --help'.\n",
+                    argv[optind - 1]);
+            return -1;
         default:
             fprintf(err, "bayeux-fcgi: unknown option '%s'\nTry 'bayeux-fcgi --help'.\n",
                     argv[optind - 1]);

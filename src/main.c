@@ -64,6 +64,9 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+    /* a bad option is a bad command line (2), found before the socket opens */
+    if (backplane_check_url(config.redis_url) < 0)
+        return 2;
     if (FCGX_Init() != 0) {
         log_error("libfcgi initialisation failed");
         return 1;
@@ -78,8 +81,10 @@ int main(int argc, char **argv)
     chat_init();
     status_init();
 
-    if (backplane_start(config.redis_url) < 0)
-        return 2;
+    if (backplane_start(config.redis_url) < 0) {
+        transport_close();
+        return 1;
+    }
     if (sweeper_start() < 0 || transport_start(config.threads) < 0) {
         log_error("cannot start threads: %s", strerror(errno));
         return 1;

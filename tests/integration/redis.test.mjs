@@ -7,7 +7,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import {
     startLighttpd, startResponder, useServers, testLighttpdHealthy, BayeuxClient, uniqueChannel,
     freePort, sanitizerReports, sleep,
@@ -83,12 +86,14 @@ describe('two responders joined through Redis', () => {
 
     test('a bad --redis URL stops the start with status 2', T, async () => {
         const { BAYEUX_FCGI } = await import('./harness.mjs');
-        const child = spawn(BAYEUX_FCGI, ['--listen', `127.0.0.1:${await freePort()}`, '--redis', 'redis://:x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const sock = path.join(os.tmpdir(), `bayeux-badurl-${process.pid}.sock`);
+        const child = spawn(BAYEUX_FCGI, ['--listen', sock, '--redis', 'redis://:x'], { stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         child.stderr.on('data', (d) => { err += d; });
         const code = await new Promise((r) => child.on('exit', r));
         assert.equal(code, 2);
         assert.match(err, /bad --redis URL/);
+        assert.equal(fs.existsSync(sock), false, 'refused before the socket was made');
     });
 
     test('node 2: the responder was never restarted and reported no sanitizer errors', T, async () => {
