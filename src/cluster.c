@@ -116,20 +116,29 @@ static struct node *node_get(const char *id, int64_t now_ms)
     return n;
 }
 
-struct diff_ctx {
-    struct node *n;
-    dict_t *fresh;
-    struct changes *c;
-    const char **stale;
-    size_t nstale;
+struct stale_ctx {
+    const dict_t *keep;
+    const char **keys;
+    size_t n;
 };
 
 static void collect_stale(void *value, void *ctx)
 {
-    struct diff_ctx *d = ctx;
+    struct stale_ctx *s = ctx;
     const char *key = ((struct cluster_member *)value)->key;
-    if (!dict_get(d->fresh, key))
-        d->stale[d->nstale++] = key;
+    if (!s->keep || !dict_get(s->keep, key))
+        s->keys[s->n++] = key;
+}
+
+/* Removes from n every entry not in keep (every one when keep is NULL),
+ * recording the leaves in c. */
+static void entries_keep_only(struct node *n, const dict_t *keep, struct changes *c)
+{
+    struct stale_ctx s = { keep, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
+    dict_each(&n->entries, collect_stale, &s);
+    for (size_t i = 0; i < s.n; i++)
+        entry_del(n, s.keys[i], c);
+    free(s.keys);
 }
 
 /* Replaces n's entries with what its Redis hash holds now. On failure n
@@ -148,15 +157,11 @@ static void node_load(struct node *n)
         if (!dict_get(&fresh, v[i].key))
             dict_put(&fresh, v[i].key, &v[i]);
     struct changes c = { 0 };
-    struct diff_ctx d = { n, &fresh, &c, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
-    dict_each(&n->entries, collect_stale, &d);
-    for (size_t i = 0; i < d.nstale; i++)
-        entry_del(n, d.stale[i], &c);
+    entries_keep_only(n, &fresh, &c);
     for (size_t i = 0; i < k; i++)
         entry_add(n, v[i].key, v[i].browser, &c);
     n->seq = seq;
     n->synced = true;
-    free(d.stale);
     dict_release(&fresh);
     changes_apply(&c);
     for (size_t i = 0; i < k; i++)
@@ -164,21 +169,11 @@ static void node_load(struct node *n)
     free(v);
 }
 
-static void collect_entry(void *value, void *ctx)
-{
-    struct diff_ctx *d = ctx;
-    d->stale[d->nstale++] = ((struct cluster_member *)value)->key;
-}
-
 /* Removes n: its members leave the rooms. */
 static void node_drop(struct node *n)
 {
     struct changes c = { 0 };
-    struct diff_ctx d = { n, NULL, &c, xmalloc((n->entries.count + 1) * sizeof(char *)), 0 };
-    dict_each(&n->entries, collect_entry, &d);
-    for (size_t i = 0; i < d.nstale; i++)
-        entry_del(n, d.stale[i], &c);
-    free(d.stale);
+    entries_keep_only(n, NULL, &c);
     dict_remove(&cl.nodes, n->id);
     atomic_fetch_sub(&cl.node_count, 1);
     dict_release(&n->entries);

@@ -15,38 +15,25 @@ static atomic_uint_fast64_t counters[STAT_COUNT_];
 #define ERROR_CODE_MAX 599
 static atomic_uint_fast64_t errors[ERROR_CODE_MAX - ERROR_CODE_MIN + 1];
 
-static const char *const names[STAT_COUNT_] = {
-    [STAT_REQUESTS] = "requests",
-    [STAT_PUBLISHED] = "messages_published",
-    [STAT_QUEUED] = "messages_queued",
-    [STAT_DROPPED] = "messages_dropped",
-    [STAT_RESENT] = "messages_resent",
-    [STAT_SESSIONS_EXPIRED] = "sessions_expired",
-    [STAT_LIMIT_BODY] = "limit_body",
-    [STAT_LIMIT_BATCH] = "limit_batch",
-    [STAT_LIMIT_MESSAGE] = "limit_message",
-    [STAT_LIMIT_SUBSCRIPTIONS] = "limit_subscriptions",
-    [STAT_LIMIT_SESSIONS] = "limit_sessions",
-    [STAT_LIMIT_POLLS] = "limit_polls",
-    [STAT_LIMIT_RATE] = "limit_publish_rate",
-    [STAT_HTTP_ERRORS] = "http_errors",
-};
-
-static const char *const help[STAT_COUNT_] = {
-    [STAT_REQUESTS] = "Requests answered or held.",
-    [STAT_PUBLISHED] = "Broadcast messages accepted.",
-    [STAT_QUEUED] = "Message copies queued to sessions (fan-out).",
-    [STAT_DROPPED] = "Queued messages dropped because a session's queue was full.",
-    [STAT_RESENT] = "Messages sent again after a lost reply (ack extension).",
-    [STAT_SESSIONS_EXPIRED] = "Sessions expired after max-interval without a connect.",
-    [STAT_LIMIT_BODY] = "Requests refused: body over --max-body.",
-    [STAT_LIMIT_BATCH] = "Requests refused: more messages than --max-batch.",
-    [STAT_LIMIT_MESSAGE] = "Messages refused: over --max-message.",
-    [STAT_LIMIT_SUBSCRIPTIONS] = "Subscribes refused: over --max-subscriptions.",
-    [STAT_LIMIT_SESSIONS] = "Handshakes refused: --max-sessions reached.",
-    [STAT_LIMIT_POLLS] = "Connects refused: --max-polls reached.",
-    [STAT_LIMIT_RATE] = "Publishes refused: over --publish-rate.",
-    [STAT_HTTP_ERRORS] = "Requests answered with an HTTP error status.",
+/* Each counter's name (its JSON key; bayeux_<name>_total in Prometheus)
+ * and what it counts. */
+static const struct {
+    const char *name, *help;
+} counter_info[STAT_COUNT_] = {
+    [STAT_REQUESTS] = { "requests", "Requests answered or held." },
+    [STAT_PUBLISHED] = { "messages_published", "Broadcast messages accepted." },
+    [STAT_QUEUED] = { "messages_queued", "Message copies queued to sessions (fan-out)." },
+    [STAT_DROPPED] = { "messages_dropped", "Queued messages dropped because a session's queue was full." },
+    [STAT_RESENT] = { "messages_resent", "Messages sent again after a lost reply (ack extension)." },
+    [STAT_SESSIONS_EXPIRED] = { "sessions_expired", "Sessions expired after max-interval without a connect." },
+    [STAT_LIMIT_BODY] = { "limit_body", "Requests refused: body over --max-body." },
+    [STAT_LIMIT_BATCH] = { "limit_batch", "Requests refused: more messages than --max-batch." },
+    [STAT_LIMIT_MESSAGE] = { "limit_message", "Messages refused: over --max-message." },
+    [STAT_LIMIT_SUBSCRIPTIONS] = { "limit_subscriptions", "Subscribes refused: over --max-subscriptions." },
+    [STAT_LIMIT_SESSIONS] = { "limit_sessions", "Handshakes refused: --max-sessions reached." },
+    [STAT_LIMIT_POLLS] = { "limit_polls", "Connects refused: --max-polls reached." },
+    [STAT_LIMIT_RATE] = { "limit_publish_rate", "Publishes refused: over --publish-rate." },
+    [STAT_HTTP_ERRORS] = { "http_errors", "Requests answered with an HTTP error status." },
 };
 
 void stats_add(enum stat_counter c, uint64_t n)
@@ -70,7 +57,7 @@ void stats_error(int code)
 void stats_json(buf_t *out)
 {
     for (int i = 0; i < STAT_COUNT_; i++)
-        buf_printf(out, "%s\"%s\":%llu", i ? "," : "", names[i],
+        buf_printf(out, "%s\"%s\":%llu", i ? "," : "", counter_info[i].name,
                    (unsigned long long)stats_get((enum stat_counter)i));
     buf_puts(out, ",\"errors\":{");
     int first = 1;
@@ -89,7 +76,7 @@ void stats_prometheus(buf_t *out)
     for (int i = 0; i < STAT_COUNT_; i++)
         buf_printf(out, "# HELP bayeux_%s_total %s\n# TYPE bayeux_%s_total counter\n"
                         "bayeux_%s_total %llu\n",
-                   names[i], help[i], names[i], names[i],
+                   counter_info[i].name, counter_info[i].help, counter_info[i].name, counter_info[i].name,
                    (unsigned long long)stats_get((enum stat_counter)i));
     buf_puts(out, "# HELP bayeux_errors_total Bayeux error replies by code.\n"
                   "# TYPE bayeux_errors_total counter\n");

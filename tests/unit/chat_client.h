@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "bayeux.h"
+#include "chat.h"
+#include "config.h"
 #include "fake_conn.h"
+#include "poll.h"
 #include "session.h"
 #include "unit.h"
 
@@ -54,6 +57,19 @@ static const char *join(const char *id, const char *user, const char *room)
 {
     return post("[{\"channel\":\"/service/members\",\"clientId\":\"%s\",\"data\":{\"user\":\"%s\",\"room\":\"%s\"}}]",
                 id, user, room);
+}
+
+/* Defaults, the poll registry on the fake connection, and the chat
+ * services (registered once per process). */
+static void chat_client_setup(void)
+{
+    static bool once;
+    config_defaults(&config);
+    poll_registry_init(fake_complete, fake_dead);
+    if (!once) {
+        chat_init();
+        once = true;
+    }
 }
 
 #endif

@@ -16,13 +16,7 @@
 
 static void setup(void)
 {
-    static bool once;
-    config_defaults(&config);
-    poll_registry_init(fake_complete, fake_dead);
-    if (!once) {
-        chat_init();
-        once = true;
-    }
+    chat_client_setup();
 }
 
 static void test_validation(void)

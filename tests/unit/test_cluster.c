@@ -66,14 +66,8 @@ static const char *names(const char *room)
 
 static void setup(void)
 {
-    static bool once;
-    config_defaults(&config);
-    poll_registry_init(fake_complete, fake_dead);
-    if (!once) {
-        chat_init();
-        cluster_init(fake_load);
-        once = true;
-    }
+    chat_client_setup();
+    cluster_init(fake_load);
     memset(&hash, 0, sizeof hash);
 }
 
