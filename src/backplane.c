@@ -33,6 +33,7 @@
 #include "log.h"
 #include "poll.h"
 #include "session.h"
+#include "stats.h"
 
 struct backplane_state bp = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
@@ -637,4 +638,30 @@ void backplane_status_json(buf_t *out)
                (unsigned long long)atomic_load(&bp.sent), (unsigned long long)atomic_load(&bp.received),
                (unsigned long long)atomic_load(&bp.dropped),
                (unsigned long long)atomic_load(&bp.reconnects));
+}
+
+void backplane_status_prometheus(buf_t *out)
+{
+    if (!bp.enabled)
+        return;
+    pthread_mutex_lock(&bp.lock);
+    bool up = bp.pub_up && bp.sub_up;
+    size_t queued = bp.len;
+    pthread_mutex_unlock(&bp.lock);
+    size_t nodes, members;
+    cluster_counts(&nodes, &members);
+    struct { const char *name, *type, *help; double v; } g[] = {
+        { "redis_up", "gauge", "1 while both Redis connections (publish and subscribe) are up.", up },
+        { "redis_nodes", "gauge", "Other responders heard from through Redis.", (double)nodes },
+        { "redis_remote_members", "gauge", "Chat members on the other responders.", (double)members },
+        { "redis_queued", "gauge", "Messages waiting to be sent to Redis.", (double)queued },
+        { "redis_sent_total", "counter", "Messages sent to Redis.", (double)atomic_load(&bp.sent) },
+        { "redis_received_total", "counter", "Messages received from Redis.", (double)atomic_load(&bp.received) },
+        { "redis_dropped_total", "counter", "Messages for Redis dropped: its queue was full.",
+          (double)atomic_load(&bp.dropped) },
+        { "redis_reconnects_total", "counter", "Connection attempts to Redis that failed (each is retried).",
+          (double)atomic_load(&bp.reconnects) },
+    };
+    for (size_t i = 0; i < sizeof g / sizeof *g; i++)
+        stats_prometheus_metric(out, g[i].name, g[i].type, g[i].help, g[i].v);
 }

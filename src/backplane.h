@@ -56,5 +56,7 @@ void backplane_private(const char *room, const char *const *peers, size_t n, mes
 /* Appends the backplane's state as a JSON object member ("redis":{...}),
  * or nothing without --redis. */
 void backplane_status_json(buf_t *out);
+/* The same in the Prometheus text format (bayeux_redis_*), or nothing. */
+void backplane_status_prometheus(buf_t *out);
 
 #endif

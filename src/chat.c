@@ -57,6 +57,7 @@ static struct {
     pthread_mutex_t lock;   /* guards rooms, seats and everything they hold */
     dict_t rooms;           /* room name -> struct room* */
     dict_t seats;           /* session id -> struct seats* */
+    size_t members;         /* this responder's members, all rooms */
 } chat = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* -------------------------------------------------------------- outbox --- */
@@ -152,6 +153,7 @@ static struct member *member_add(struct room *r, const char *name, session_t *s,
     m->session = session_ref(s);
     memcpy(m->browser, browser, sizeof m->browser);
     dict_put(&r->members, m->name, m);
+    chat.members++;
     if (!remote_holders(r, name))
         r->count++;
     backplane_member_join(r->name, m->name, m->browser);
@@ -174,6 +176,7 @@ static void member_del(struct member *m)
 {
     struct room *r = m->room;
     dict_remove(&r->members, m->name);
+    chat.members--;
     if (!remote_holders(r, m->name))
         r->count--;
     backplane_member_leave(r->name, m->name);
@@ -768,6 +771,14 @@ size_t chat_room_count(void)
 {
     pthread_mutex_lock(&chat.lock);
     size_t n = chat.rooms.count;
+    pthread_mutex_unlock(&chat.lock);
+    return n;
+}
+
+size_t chat_member_count(void)
+{
+    pthread_mutex_lock(&chat.lock);
+    size_t n = chat.members;
     pthread_mutex_unlock(&chat.lock);
     return n;
 }

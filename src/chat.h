@@ -63,5 +63,7 @@ void chat_local_members(void (*each)(const char *room, const char *user, const c
  * names as a JSON array into out (may be NULL). */
 size_t chat_room_members(const char *room, buf_t *out);
 size_t chat_room_count(void);
+/* Members on this responder, counted once per room they are in. */
+size_t chat_member_count(void);
 
 #endif

@@ -277,8 +277,15 @@ void cluster_shutdown(void)
     atomic_store(&cl.member_count, 0);
 }
 
+void cluster_counts(size_t *nodes, size_t *remote_members)
+{
+    *nodes = atomic_load(&cl.node_count);
+    *remote_members = atomic_load(&cl.member_count);
+}
+
 void cluster_status_json(buf_t *out)
 {
-    buf_printf(out, "\"nodes\":%zu,\"remote_members\":%zu", atomic_load(&cl.node_count),
-               atomic_load(&cl.member_count));
+    size_t nodes, members;
+    cluster_counts(&nodes, &members);
+    buf_printf(out, "\"nodes\":%zu,\"remote_members\":%zu", nodes, members);
 }

@@ -61,5 +61,7 @@ size_t cluster_tick(int64_t now_ms);
 /* Appends "\"nodes\":N,\"remote_members\":M" (the other live responders
  * and their members). */
 void cluster_status_json(buf_t *out);
+/* The same two figures, for the Prometheus format. */
+void cluster_counts(size_t *nodes, size_t *remote_members);
 
 #endif

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "poll.h"
 
 message_t *message_create_raw(const char *json, size_t len)
 {
     message_t *m = xmalloc(sizeof *m + len + 1);
     atomic_init(&m->refs, 1);
+    m->created_ms = poll_now_ms();
     m->len = len;
     memcpy(m->json, json, len);
     m->json[len] = '\0';

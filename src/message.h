@@ -9,9 +9,11 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct message {
     atomic_int refs;
+    int64_t created_ms;   /* monotonic (poll_now_ms): delivery latency counts from here */
     size_t len;
     char json[];     /* `len` bytes of one JSON object, NUL-terminated */
 } message_t;

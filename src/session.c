@@ -191,6 +191,13 @@ static message_t **take_messages(session_t *s, size_t *n, int64_t *batch)
     message_t **msgs = queue_take(&s->queue, n, batch, &resent);
     if (resent)
         stats_add(STAT_RESENT, resent);
+    if (*n) {
+        stats_add(STAT_DELIVERED, *n);
+        /* latency counts each message's first trip only (resent ones lead) */
+        int64_t now = poll_now_ms();
+        for (size_t i = resent; i < *n; i++)
+            stats_delivery_latency(now - msgs[i]->created_ms);
+    }
     return msgs;
 }
 
@@ -248,6 +255,7 @@ void session_enqueue(session_t *s, message_t *m)
         return;
     }
     dropped = queue_push(&s->queue, m, config.max_queue);
+    stats_queue_depth(queue_length(&s->queue));
     if (dropped) {
         s->dropped++;
         stats_add(STAT_DROPPED, 1);

@@ -1,5 +1,7 @@
 /* status: GET <endpoint>/status -> one JSON object: version, uptime, table
- * sizes, limits and the counters of stats.c.
+ * sizes, members, the queue high-water mark, delivery latency, limits, the
+ * backplane's state and the counters of stats.c; ?format=prometheus gives
+ * the same figures in the Prometheus text format.
  *
  * Threads: accept threads; the start time is written once before they run.
  * Access: only clients on a loopback address get an answer; the web server
@@ -38,7 +40,8 @@ static bool wants_prometheus(const char *query)
     return false;
 }
 
-/* The table sizes and build as Prometheus gauges, then the counters. */
+/* The table sizes and build as Prometheus gauges, then the counters and
+ * the backplane's state. */
 static void status_prometheus(buf_t *b)
 {
     struct { const char *name, *help; double v; } g[] = {
@@ -46,15 +49,16 @@ static void status_prometheus(buf_t *b)
         { "held_polls", "Connects held open.", (double)poll_registry_count() },
         { "channels", "Channels with subscribers.", (double)channel_count() },
         { "rooms", "Chat rooms (with members here or on other responders).", (double)chat_room_count() },
+        { "members", "Chat members on this responder (once per room).", (double)chat_member_count() },
         { "uptime_seconds", "Seconds since the responder started.",
           (double)((poll_now_ms() - started_ms) / 1000) },
     };
     for (size_t i = 0; i < sizeof g / sizeof *g; i++)
-        buf_printf(b, "# HELP bayeux_%s %s\n# TYPE bayeux_%s gauge\nbayeux_%s %.0f\n", g[i].name,
-                   g[i].help, g[i].name, g[i].name, g[i].v);
+        stats_prometheus_metric(b, g[i].name, "gauge", g[i].help, g[i].v);
     buf_printf(b, "# HELP bayeux_build_info The responder's version.\n# TYPE bayeux_build_info gauge\n"
                   "bayeux_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
     stats_prometheus(b);
+    backplane_status_prometheus(b);
 }
 
 /* The path of the request without its query, e.g. "/cometd/status". */
@@ -94,9 +98,12 @@ bool status_handle(const struct http_request *req, struct bayeux_reply *out)
     }
     /* the pid says which responder answered, behind a balancer */
     buf_printf(&b, "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%lld,\"sessions\":%zu,\"held_polls\":%zu,"
-                   "\"channels\":%zu,\"rooms\":%zu,",
+                   "\"channels\":%zu,\"rooms\":%zu,\"members\":%zu,\"queue_high_water\":%llu,",
                PACKAGE_VERSION, (long)getpid(), (long long)((poll_now_ms() - started_ms) / 1000), session_count(),
-               poll_registry_count(), channel_count(), chat_room_count());
+               poll_registry_count(), channel_count(), chat_room_count(), chat_member_count(),
+               (unsigned long long)stats_queue_high_water());
+    stats_latency_json(&b);
+    buf_putc(&b, ',');
     buf_printf(&b, "\"limits\":{\"max_body\":%zu,\"max_batch\":%zu,\"max_message\":%zu,"
                    "\"max_subscriptions\":%zu,\"max_sessions\":%zu,\"max_polls\":%zu,"
                    "\"max_queue\":%zu,\"publish_rate\":%g,\"publish_burst\":%g},",

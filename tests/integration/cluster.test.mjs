@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    startLighttpd, startResponder, useServers, BayeuxClient, sanitizerReports, sleep,
+    startLighttpd, startResponder, useServers, BayeuxClient, sanitizerReports, sleep, request,
 } from './harness.mjs';
 import {
     T, BOUND, startRedis, status, waitRedisState, useRedis, ChatUser, joined, newRoom,
@@ -156,6 +156,12 @@ describe('one chat over three responders joined through Redis', () => {
         const st = (await status(url(0))).redis;
         assert.equal(st.nodes, 2, `the killed node is forgotten, the new one known: ${JSON.stringify(st)}`);
         assert.equal(st.remote_members, 3, 'bob, carol and frank; no ghosts');
+        const prom = (await request(`${url(0)}/status?format=prometheus`)).text;
+        assert.match(prom, /^bayeux_redis_up 1$/m);
+        assert.match(prom, /^bayeux_redis_nodes 2$/m);
+        assert.match(prom, /^bayeux_redis_remote_members 3$/m);
+        assert.match(prom, /^# TYPE bayeux_redis_sent_total counter$/m);
+        assert.ok(Number(/^bayeux_redis_received_total (\d+)$/m.exec(prom)[1]) > 0, 'received from the others');
         for (const u of users) await u.client.disconnect();
     });
 

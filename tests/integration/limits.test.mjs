@@ -69,6 +69,44 @@ describe('limits behind lighttpd', () => {
         await c.disconnect();
     });
 
+    test('status: members, messages delivered and their latency, the queue high-water mark', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const ch = uniqueChannel('/lat');
+        const sub = await new BayeuxClient(url).start([ch]);
+        const pub = await new BayeuxClient(url).start([]);
+        const before = await status(url);
+        const held = sub.connect({ timeout: 3000 });
+        for (let i = 0; i < 50 && (await status(url)).held_polls < 1; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal((await pub.publish(ch, { n: 1 })).successful, true);
+        assert.deepEqual((await held).messages.map((m) => m.data.n), [1]);
+        // a chat member: /service/members joins a room
+        const member = await new BayeuxClient(url).start([]);
+        const j = await member.publish('/service/members', { user: 'ann', room: 'status-room' });
+        assert.equal(j.successful, true, JSON.stringify(j));
+        const after = await status(url);
+        assert.ok(after.counters.messages_delivered >= before.counters.messages_delivered + 1, 'counted out');
+        const l = after.delivery_latency_ms;
+        assert.ok(l.count >= before.delivery_latency_ms.count + 1, 'the delivery timed');
+        for (const k of ['mean', 'p50', 'p90', 'p99', 'max']) assert.equal(typeof l[k], 'number', k);
+        assert.ok(l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max, JSON.stringify(l));
+        assert.ok(after.queue_high_water >= 1);
+        assert.equal(after.members, before.members + 1);
+        assert.ok(after.rooms >= 1);
+        // the histogram in the Prometheus format: cumulative, ending at the count
+        const prom = (await request(`${url}/status?format=prometheus`)).text;
+        assert.match(prom, /^# TYPE bayeux_delivery_latency_seconds histogram$/m);
+        const buckets = [...prom.matchAll(/^bayeux_delivery_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)]
+            .map((m) => [m[1], Number(m[2])]);
+        assert.equal(buckets.at(-1)[0], '+Inf');
+        for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i][1] >= buckets[i - 1][1], 'cumulative');
+        const count = Number(/^bayeux_delivery_latency_seconds_count (\d+)$/m.exec(prom)[1]);
+        assert.equal(buckets.at(-1)[1], count);
+        assert.ok(count >= l.count);
+        assert.match(prom, /^bayeux_members \d+$/m);
+        assert.match(prom, /^bayeux_queue_high_water \d+$/m);
+        for (const c of [sub, pub, member]) await c.disconnect();
+    });
+
     test('a slow consumer keeps the newest --max-queue messages; the drops are counted', T, async () => {
         const url = fx.s.lighttpd.url;
         const ch = uniqueChannel('/slow');
@@ -83,8 +121,9 @@ describe('limits behind lighttpd', () => {
         }
         const c = await slow.connect();
         assert.deepEqual(c.messages.map((m) => m.data.n), [7, 8, 9, 10, 11], 'the newest five, in order');
-        const after = (await status(url)).counters.messages_dropped;
-        assert.equal(after - before, 7);
+        const s = await status(url);
+        assert.equal(s.counters.messages_dropped - before, 7);
+        assert.equal(s.queue_high_water, 5, 'the queue was full');
         await slow.disconnect();
     });
 
