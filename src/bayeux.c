@@ -130,14 +130,14 @@ static void publish(struct batch *b, const struct msg *m)
         data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
     /* what a delivered copy holds: the data, the channel and the id */
     if (data_len + strlen(m->channel) + (m->id ? strlen(m->id) : 0) > config.max_message) {
-        stats_add(STAT_LIMIT_MESSAGE, 1);
+        stats_limit(STAT_LIMIT_MESSAGE);
         reply_error_count(b, m, BERR_MESSAGE_TOO_LARGE, config.max_message, NULL);
         session_release(s);
         return;
     }
     long wait_ms = session_take_publish_token(s);
     if (wait_ms > 0) {
-        stats_add(STAT_LIMIT_RATE, 1);
+        stats_limit(STAT_LIMIT_RATE);
         reply_error_count(b, m, BERR_PUBLISH_RATE, (unsigned long long)wait_ms, NULL);
         session_release(s);
         return;
@@ -344,7 +344,7 @@ static void finish_connect(struct batch *b, void *conn, struct bayeux_reply *out
         b->deferred = false;
         size_t mark = b->before.len;
         if (r == CONNECT_FULL)
-            stats_add(STAT_LIMIT_POLLS, 1);
+            stats_limit(STAT_LIMIT_POLLS);
         reply_error(b, &m, r == CONNECT_FULL ? BERR_TOO_MANY_POLLS : BERR_SESSION_UNKNOWN,
                     NULL, NULL);
         buf_append(&replies, b->before.data + mark, b->before.len - mark - 1);

@@ -103,9 +103,10 @@ void meta_handshake(struct batch *b, const struct msg *m)
     const char *role;
     json_object_object_get_ex(m->obj, "ext", &ext);
     if (auth_handshake(ext, &role) != BERR_NONE) {
-        log_info("handshake refused from %s: ext.auth %s",
-                 b->http->remote_addr ? b->http->remote_addr : "-",
-                 ext && json_object_object_get_ex(ext, "auth", NULL) ? "wrong" : "missing");
+        static struct log_throttle refused;   /* a guessing client would flood the log */
+        log_throttled(&refused, LOG_INFO, "handshake refused from %s: ext.auth %s",
+                      b->http->remote_addr ? b->http->remote_addr : "-",
+                      ext && json_object_object_get_ex(ext, "auth", NULL) ? "wrong" : "missing");
         reply_error(b, m, BERR_HANDSHAKE_DENIED, NULL, NULL);
         return;
     }
@@ -114,7 +115,7 @@ void meta_handshake(struct batch *b, const struct msg *m)
     if (!s) {
         bool full = errno == EAGAIN;
         if (full)
-            stats_add(STAT_LIMIT_SESSIONS, 1);
+            stats_limit(STAT_LIMIT_SESSIONS);
         reply_error(b, m, full ? BERR_TOO_MANY_SESSIONS : BERR_INTERNAL, NULL, NULL);
         return;
     }
@@ -269,7 +270,7 @@ void meta_subscribe(struct batch *b, const struct msg *m, bool subscribe)
             channel_unsubscribe(s, patterns[i]);
     free(patterns);
     if (rc == CHANNEL_SUB_LIMIT) {
-        stats_add(STAT_LIMIT_SUBSCRIPTIONS, 1);
+        stats_limit(STAT_LIMIT_SUBSCRIPTIONS);
         reply_error_count(b, m, BERR_TOO_MANY_SUBSCRIPTIONS, config.max_subscriptions, echo.data);
     } else if (rc != 0) {
         reply_error(b, m, BERR_SESSION_UNKNOWN, NULL, echo.data);

@@ -230,8 +230,14 @@ void transport_complete(void *conn_, int status, const char *content_type,
                         const char *extra_headers, const char *body, size_t len)
 {
     struct conn *c = conn_;
-    if (status >= 400)
+    if (status >= 400) {
+        /* client faults mostly: worth a line now and then, not one each */
+        static struct log_throttle http_errors;
+        const char *nl = len ? memchr(body, '\n', len) : NULL;
+        int shown = (int)(nl ? (size_t)(nl - body) : len);
         stats_add(STAT_HTTP_ERRORS, 1);
+        log_throttled(&http_errors, LOG_INFO, "HTTP %d: %.*s", status, shown > 200 ? 200 : shown, body);
+    }
     buf_t http = BUF_INIT;
     buf_reserve(&http, len + 256);
     buf_printf(&http, "Status: %d %s\r\n", status, status_text(status));
@@ -316,7 +322,8 @@ static void handle(FCGX_Request *r)
     char *body = read_body(r, config.max_body, &body_len, &too_big);
     if (!body) {
         /* half a request cannot be answered; the web server sees the close */
-        log_info("request body not received whole (timeout or reset); dropped");
+        static struct log_throttle cut;
+        log_throttled(&cut, LOG_INFO, "request body not received whole (timeout or reset); dropped");
         close(r->ipcFd);
         r->ipcFd = -1;
         FCGX_Free(r, 0);

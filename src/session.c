@@ -267,9 +267,10 @@ void session_enqueue(session_t *s, message_t *m)
     pthread_mutex_unlock(&s->lock);
 
     /* a full queue means a client that stopped polling; say so now and then */
-    if (dropped && (total_dropped == 1 || total_dropped % 1000 == 0))
-        log_warn("session %.8s...: queue full (%zu), %llu messages dropped so far",
-                 s->id, config.max_queue, (unsigned long long)total_dropped);
+    static struct log_throttle full_queues;
+    if (dropped)
+        log_throttled(&full_queues, LOG_WARN, "session %.8s...: queue full (%zu), %llu messages dropped so far",
+                      s->id, config.max_queue, (unsigned long long)total_dropped);
     if (p) {
         poll_complete(p, POLL_MESSAGES, msgs, n);
         messages_release(msgs, n);

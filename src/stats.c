@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "log.h"
+
 static atomic_uint_fast64_t counters[STAT_COUNT_];
 static atomic_uint_fast64_t queue_high_water;
 
@@ -31,6 +33,7 @@ static atomic_uint_fast64_t errors[ERROR_CODE_MAX - ERROR_CODE_MIN + 1];
  * and what it counts. */
 static const struct {
     const char *name, *help;
+    int log;   /* limits: the level stats_limit logs at */
 } counter_info[STAT_COUNT_] = {
     [STAT_REQUESTS] = { "requests", "Requests answered or held." },
     [STAT_PUBLISHED] = { "messages_published", "Broadcast messages accepted." },
@@ -39,13 +42,13 @@ static const struct {
     [STAT_DROPPED] = { "messages_dropped", "Queued messages dropped because a session's queue was full." },
     [STAT_RESENT] = { "messages_resent", "Messages sent again after a lost reply (ack extension)." },
     [STAT_SESSIONS_EXPIRED] = { "sessions_expired", "Sessions expired after max-interval without a connect." },
-    [STAT_LIMIT_BODY] = { "limit_body", "Requests refused: body over --max-body." },
-    [STAT_LIMIT_BATCH] = { "limit_batch", "Requests refused: more messages than --max-batch." },
-    [STAT_LIMIT_MESSAGE] = { "limit_message", "Messages refused: over --max-message." },
-    [STAT_LIMIT_SUBSCRIPTIONS] = { "limit_subscriptions", "Subscribes refused: over --max-subscriptions." },
-    [STAT_LIMIT_SESSIONS] = { "limit_sessions", "Handshakes refused: --max-sessions reached." },
-    [STAT_LIMIT_POLLS] = { "limit_polls", "Connects refused: --max-polls reached." },
-    [STAT_LIMIT_RATE] = { "limit_publish_rate", "Publishes refused: over --publish-rate." },
+    [STAT_LIMIT_BODY] = { "limit_body", "Requests refused: body over --max-body.", LOG_INFO },
+    [STAT_LIMIT_BATCH] = { "limit_batch", "Requests refused: more messages than --max-batch.", LOG_INFO },
+    [STAT_LIMIT_MESSAGE] = { "limit_message", "Messages refused: over --max-message.", LOG_INFO },
+    [STAT_LIMIT_SUBSCRIPTIONS] = { "limit_subscriptions", "Subscribes refused: over --max-subscriptions.", LOG_INFO },
+    [STAT_LIMIT_SESSIONS] = { "limit_sessions", "Handshakes refused: --max-sessions reached.", LOG_WARN },
+    [STAT_LIMIT_POLLS] = { "limit_polls", "Connects refused: --max-polls reached.", LOG_WARN },
+    [STAT_LIMIT_RATE] = { "limit_publish_rate", "Publishes refused: over --publish-rate.", LOG_INFO },
     [STAT_HTTP_ERRORS] = { "http_errors", "Requests answered with an HTTP error status." },
 };
 
@@ -53,6 +56,14 @@ void stats_add(enum stat_counter c, uint64_t n)
 {
     assert(c < STAT_COUNT_);
     atomic_fetch_add_explicit(&counters[c], n, memory_order_relaxed);
+}
+
+void stats_limit(enum stat_counter c)
+{
+    static struct log_throttle throttle[STAT_COUNT_];
+    assert(c >= STAT_LIMIT_BODY && c <= STAT_LIMIT_RATE);
+    stats_add(c, 1);
+    log_throttled(&throttle[c], (enum log_level)counter_info[c].log, "limit: %s", counter_info[c].help);
 }
 
 uint64_t stats_get(enum stat_counter c)

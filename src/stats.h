@@ -32,6 +32,10 @@ enum stat_counter {
 };
 
 void stats_add(enum stat_counter c, uint64_t n);
+/* A limit was hit: counts it (c is a STAT_LIMIT_* counter) and logs it, at
+ * most one line per limit every LOG_THROTTLE_MS; the limits that protect
+ * the server (sessions, polls) at warn, those on one client's requests at info. */
+void stats_limit(enum stat_counter c);
 uint64_t stats_get(enum stat_counter c);
 
 /* Counts one Bayeux error reply with this code (300..599). */

@@ -174,5 +174,31 @@ describe('limits behind lighttpd', () => {
         for (const x of [a, b, c, pub]) await x.disconnect();
     });
 
+    test('the log: one line per limit now and then, not one per refusal', T, async () => {
+        const url = fx.s.lighttpd.url;
+        const flooder = await new BayeuxClient(url).start([]);
+        for (let i = 0; i < 20; i++) await flooder.publish('/rate/log', i);   // 16 or more refused
+        await flooder.disconnect();
+        for (let i = 0; i < 5; i++) {
+            const r = await request(`${url}`, { method: 'POST', body: '[{"channel":',
+                headers: { 'content-type': 'application/json' } });
+            assert.equal(r.status, 400);
+        }
+        const log = fx.s.lighttpd.outLog();
+        const lines = (re) => log.split('\n').filter((l) => re.test(l));
+        // the earlier tests hit the rate limit too: one line, and one more
+        // only if 10 s passed (a slow sanitizer build), saying what it held back
+        const rate = lines(/ info stats\.c:\d+: limit: Publishes refused: over --publish-rate\./);
+        assert.ok(rate.length === 1 || (rate.length === 2 && / \(and \d+ more since the last such line\)$/.test(rate[1])),
+            rate.join('\n'));
+        assert.equal(lines(/ warn stats\.c:\d+: limit: Connects refused: --max-polls reached\./).length, 1);
+        const http = lines(/ info fcgi_transport\.c:\d+: HTTP \d{3}: /);
+        assert.ok(http.length >= 1 && http.length <= 2, http.join('\n'));
+        // the full queue of the slow consumer: 7 drops, one line
+        assert.equal(lines(/ warn session\.c:\d+: session [0-9a-f]{8}\.\.\.: queue full \(5\)/).length, 1);
+        // and nothing logged per message or per request at the default level
+        assert.equal(lines(/ debug /).length, 0);
+    });
+
     testLighttpdHealthy(fx);
 });
