@@ -230,9 +230,11 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         case OPT_REDIS: c->redis_url = optarg; break;
         case OPT_ALLOW_ORIGIN:
             /* the value is checked when main() hands it to cors_allow */
-            bad = c->n_allow_origins == CONFIG_ORIGINS_MAX;
-            if (!bad)
-                c->allow_origins[c->n_allow_origins++] = optarg;
+            if (c->n_allow_origins == CONFIG_ORIGINS_MAX) {
+                fprintf(err, "bayeux-fcgi: at most %d --allow-origin options\n", CONFIG_ORIGINS_MAX);
+                return -1;
+            }
+            c->allow_origins[c->n_allow_origins++] = optarg;
             break;
         case OPT_LOG_LEVEL: {
             int l = log_parse_level(optarg);
@@ -255,7 +257,7 @@ int config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
         }
         if (bad) {
             fprintf(err, "bayeux-fcgi: invalid value '%s' for --%s\nTry 'bayeux-fcgi --help'.\n",
-                    optarg, opts[o - OPT_LISTEN].name);
+                    optarg, opts[idx].name);   /* every option is long: getopt_long set idx */
             return -1;
         }
     }
