@@ -156,7 +156,7 @@ static void deliver_remote(const char *payload, size_t len)
     if (json_len == 0 || json[0] != '{')
         goto bad;
     message_t *m = message_create_raw(json, json_len);
-    stats_add(STAT_QUEUED, deliver_publish(channel, m));
+    deliver_publish(channel, m);
     message_release(m);
     atomic_fetch_add(&bp.received, 1);
     return;

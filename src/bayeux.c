@@ -164,7 +164,7 @@ static void publish(struct batch *b, const struct msg *m)
             id_plain = (char *)json_object_get_string(id);
         message_t *msg = message_create(m->channel, data_json, data_len, id_plain);
         stats_add(STAT_PUBLISHED, 1);
-        stats_add(STAT_QUEUED, deliver_publish(m->channel, msg));
+        deliver_publish(m->channel, msg);
         backplane_publish(m->channel, msg);   /* and to the other responders, if any */
         message_release(msg);
     }

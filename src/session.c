@@ -255,6 +255,7 @@ void session_enqueue(session_t *s, message_t *m)
         return;
     }
     dropped = queue_push(&s->queue, m, config.max_queue);
+    stats_add(STAT_QUEUED, 1);   /* every copy passes here: publishes, chat lists, replies */
     stats_queue_depth(queue_length(&s->queue));
     if (dropped) {
         s->dropped++;

@@ -37,7 +37,7 @@ static const struct {
 } counter_info[STAT_COUNT_] = {
     [STAT_REQUESTS] = { "requests", "Requests answered or held." },
     [STAT_PUBLISHED] = { "messages_published", "Broadcast messages accepted." },
-    [STAT_QUEUED] = { "messages_queued", "Message copies queued to sessions (fan-out)." },
+    [STAT_QUEUED] = { "messages_queued", "Message copies queued to sessions (fan-out, the chat's own lists and notices included)." },
     [STAT_DELIVERED] = { "messages_delivered", "Message copies sent to clients in replies (resent ones included)." },
     [STAT_DROPPED] = { "messages_dropped", "Queued messages dropped because a session's queue was full." },
     [STAT_RESENT] = { "messages_resent", "Messages sent again after a lost reply (ack extension)." },
