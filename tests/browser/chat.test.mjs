@@ -21,7 +21,8 @@ import {
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WWW = path.join(TOP_SRCDIR, 'www');
-const ARTIFACTS = path.join(TOP_SRCDIR, 'tests', 'browser', 'artifacts');
+// in the build dir: the source dir may be read-only (make distcheck)
+const ARTIFACTS = path.join(process.env.BUILD_DIR || TOP_SRCDIR, 'tests', 'browser', 'artifacts');
 const T = { timeout: 60000 * SLOW };
 /** Bound for "the page shows it" (a broadcast through lighttpd and a long-poll). */
 const SHOW_MS = 10000 * SLOW;
