@@ -26,11 +26,13 @@
  * members (a subscribed connection takes no other commands). */
 static redisContext *load_ctx;
 
-/* A member entry's value: the browser id, or "-" (out: ""). */
-static void browser_of(const char *value, char *out)
+/* The browser id of a member entry's value or a join event: `len` bytes,
+ * an id or "-" (out: ""). */
+static void browser_of(const char *value, size_t len, char *out)
 {
-    bool ours = strlen(value) == SESSION_ID_LEN;
-    snprintf(out, SESSION_ID_LEN + 1, "%s", ours ? value : "");
+    size_t n = len == SESSION_ID_LEN ? len : 0;
+    memcpy(out, value, n);
+    out[n] = '\0';
 }
 
 /* cluster_load_fn over HGETALL of the node's hash. */
@@ -65,7 +67,7 @@ int backplane_load_members(const char *node, uint64_t *seq, struct cluster_membe
             *seq = strtoull(v->str, NULL, 10);
         } else if (memchr(f->str, '\n', f->len) && strlen(f->str) == f->len) {
             (*out)[*n].key = xstrdup(f->str);
-            browser_of(v->str, (*out)[*n].browser);
+            browser_of(v->str, v->len, (*out)[*n].browser);
             (*n)++;
         }
     }
@@ -95,11 +97,8 @@ static bool control(const char *node, const char *p, const char *end)
         parse_seq(p + 3, end, &seq, &rest) && *rest == '\n' &&
         (key = memchr(rest + 1, '\n', (size_t)(end - rest - 1))) != NULL &&
         memchr(key + 1, '\n', (size_t)(end - key - 1))) {
-        char browser[SESSION_ID_LEN + 1] = "";
-        if ((size_t)(key - rest - 1) == SESSION_ID_LEN) {
-            memcpy(browser, rest + 1, SESSION_ID_LEN);
-            browser[SESSION_ID_LEN] = '\0';
-        }
+        char browser[SESSION_ID_LEN + 1];
+        browser_of(rest + 1, (size_t)(key - rest - 1), browser);
         cluster_on_change(node, seq, key + 1, browser, p[1] == 'j', now);
     } else if ((strncmp(p, "!hb\n", 4) == 0 && parse_seq(p + 4, end, &seq, &rest)) ||
                (strncmp(p, "!sync\n", 6) == 0 && parse_seq(p + 6, end, &seq, &rest))) {

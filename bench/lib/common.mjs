@@ -40,7 +40,9 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now();
 
 export function die(msg) {
-    process.stderr.write(`run-matrix: ${msg}\n`);
+    // named after the bench script that failed (run-matrix, scaleout, ...)
+    const name = (process.argv[1] || 'bench').split('/').pop().replace(/\.mjs$/, '');
+    process.stderr.write(`${name}: ${msg}\n`);
     process.exit(2);
 }
 
