@@ -182,8 +182,9 @@ static void dropped_release(struct outgoing *dropped)
 {
     if (!dropped->text)
         return;
-    if (atomic_fetch_add(&bp.dropped, 1) % 1000 == 0)
-        log_warn("redis: outgoing queue full (%d): oldest messages dropped", QUEUE_MAX);
+    static struct log_throttle full;   /* publishes drive it while Redis is away */
+    atomic_fetch_add(&bp.dropped, 1);
+    log_throttled(&full, LOG_WARN, "redis: outgoing queue full (%d): oldest messages dropped", QUEUE_MAX);
     outgoing_release(dropped, 1);
 }
 

@@ -390,7 +390,7 @@ void bayeux_handle(const struct http_request *http, void *conn, struct bayeux_re
         char why_batch[80];
         snprintf(why_batch, sizeof why_batch, "too many messages in one request (at most %zu)",
                  config.max_batch);
-        stats_add(STAT_LIMIT_BATCH, 1);
+        stats_limit(STAT_LIMIT_BATCH);
         reply_http_error(out, 413, why_batch);
         json_object_put(batch_json);
         free(req.json);

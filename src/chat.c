@@ -756,6 +756,7 @@ void chat_shutdown(void)
     dict_release(&chat.seats);
     dict_each(&chat.rooms, free_room, NULL);
     dict_release(&chat.rooms);
+    chat.members = 0;
     pthread_mutex_unlock(&chat.lock);
 }
 

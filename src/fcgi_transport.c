@@ -231,12 +231,15 @@ void transport_complete(void *conn_, int status, const char *content_type,
 {
     struct conn *c = conn_;
     if (status >= 400) {
-        /* client faults mostly: worth a line now and then, not one each */
-        static struct log_throttle http_errors;
+        /* worth a line now and then, not one each; the server's own faults
+         * apart, so a flood of bad requests cannot hide them */
+        static struct log_throttle client_errors, server_errors;
+        bool server = status >= 500;
         const char *nl = len ? memchr(body, '\n', len) : NULL;
         int shown = (int)(nl ? (size_t)(nl - body) : len);
         stats_add(STAT_HTTP_ERRORS, 1);
-        log_throttled(&http_errors, LOG_INFO, "HTTP %d: %.*s", status, shown > 200 ? 200 : shown, body);
+        log_throttled(server ? &server_errors : &client_errors, server ? LOG_WARN : LOG_INFO, "HTTP %d: %.*s",
+                      status, shown > 200 ? 200 : shown, body);
     }
     buf_t http = BUF_INIT;
     buf_reserve(&http, len + 256);
@@ -368,7 +371,7 @@ static void handle(FCGX_Request *r)
         buf_release(&allow);
     } else if (too_big) {
         static const char msg[] = "request body too large\n";
-        stats_add(STAT_LIMIT_BODY, 1);
+        stats_limit(STAT_LIMIT_BODY);
         transport_complete(c, 413, "text/plain;charset=UTF-8", NULL, msg, sizeof msg - 1);
     } else {
         struct http_request req = {
@@ -407,7 +410,8 @@ static void *accept_loop(void *arg)
             free(r);
             if (atomic_load(&stopping))
                 break;
-            log_warn("accept failed: %s", rc > -9000 ? strerror(-rc) : "libfcgi error");
+            static struct log_throttle failed;   /* every thread, every 10 ms, while it lasts */
+            log_throttled(&failed, LOG_WARN, "accept failed: %s", rc > -9000 ? strerror(-rc) : "libfcgi error");
             usleep(10000);   /* e.g. out of file descriptors: do not spin */
             continue;
         }
