@@ -622,46 +622,54 @@ void backplane_stop(void)
     bp.enabled = false;
 }
 
+/* The backplane's figures at one moment, for both status formats. */
+struct bp_figures {
+    bool up;
+    size_t queued, nodes, members;
+    double sent, received, dropped, reconnects;
+};
+
+static void figures(struct bp_figures *f)
+{
+    pthread_mutex_lock(&bp.lock);
+    f->up = bp.pub_up && bp.sub_up;
+    f->queued = bp.len;
+    pthread_mutex_unlock(&bp.lock);
+    cluster_counts(&f->nodes, &f->members);
+    f->sent = (double)atomic_load(&bp.sent);
+    f->received = (double)atomic_load(&bp.received);
+    f->dropped = (double)atomic_load(&bp.dropped);
+    f->reconnects = (double)atomic_load(&bp.reconnects);
+}
+
 void backplane_status_json(buf_t *out)
 {
     if (!bp.enabled)
         return;
-    pthread_mutex_lock(&bp.lock);
-    bool up = bp.pub_up && bp.sub_up;
-    size_t queued = bp.len;
-    pthread_mutex_unlock(&bp.lock);
-    buf_printf(out, "\"redis\":{\"state\":\"%s\",\"node\":\"%.8s\",", up ? "connected" : "degraded",
-               bp.node);
-    cluster_status_json(out);
-    buf_printf(out, ",\"queued\":%zu,\"sent\":%llu,"
-                    "\"received\":%llu,\"dropped\":%llu,\"reconnects\":%llu},",
-               queued,
-               (unsigned long long)atomic_load(&bp.sent), (unsigned long long)atomic_load(&bp.received),
-               (unsigned long long)atomic_load(&bp.dropped),
-               (unsigned long long)atomic_load(&bp.reconnects));
+    struct bp_figures f;
+    figures(&f);
+    buf_printf(out, "\"redis\":{\"state\":\"%s\",\"node\":\"%.8s\",\"nodes\":%zu,\"remote_members\":%zu,"
+                    "\"queued\":%zu,\"sent\":%.0f,\"received\":%.0f,\"dropped\":%.0f,\"reconnects\":%.0f},",
+               f.up ? "connected" : "degraded", bp.node, f.nodes, f.members, f.queued, f.sent, f.received,
+               f.dropped, f.reconnects);
 }
 
 void backplane_status_prometheus(buf_t *out)
 {
     if (!bp.enabled)
         return;
-    pthread_mutex_lock(&bp.lock);
-    bool up = bp.pub_up && bp.sub_up;
-    size_t queued = bp.len;
-    pthread_mutex_unlock(&bp.lock);
-    size_t nodes, members;
-    cluster_counts(&nodes, &members);
+    struct bp_figures f;
+    figures(&f);
     struct { const char *name, *type, *help; double v; } g[] = {
-        { "redis_up", "gauge", "1 while both Redis connections (publish and subscribe) are up.", up },
-        { "redis_nodes", "gauge", "Other responders heard from through Redis.", (double)nodes },
-        { "redis_remote_members", "gauge", "Chat members on the other responders.", (double)members },
-        { "redis_queued", "gauge", "Messages waiting to be sent to Redis.", (double)queued },
-        { "redis_sent_total", "counter", "Messages sent to Redis.", (double)atomic_load(&bp.sent) },
-        { "redis_received_total", "counter", "Messages received from Redis.", (double)atomic_load(&bp.received) },
-        { "redis_dropped_total", "counter", "Messages for Redis dropped: its queue was full.",
-          (double)atomic_load(&bp.dropped) },
+        { "redis_up", "gauge", "1 while both Redis connections (publish and subscribe) are up.", f.up },
+        { "redis_nodes", "gauge", "Other responders heard from through Redis.", (double)f.nodes },
+        { "redis_remote_members", "gauge", "Chat members on the other responders.", (double)f.members },
+        { "redis_queued", "gauge", "Messages waiting to be sent to Redis.", (double)f.queued },
+        { "redis_sent_total", "counter", "Messages sent to Redis.", f.sent },
+        { "redis_received_total", "counter", "Messages received from Redis.", f.received },
+        { "redis_dropped_total", "counter", "Messages for Redis dropped: its queue was full.", f.dropped },
         { "redis_reconnects_total", "counter", "Connection attempts to Redis that failed (each is retried).",
-          (double)atomic_load(&bp.reconnects) },
+          f.reconnects },
     };
     for (size_t i = 0; i < sizeof g / sizeof *g; i++)
         stats_prometheus_metric(out, g[i].name, g[i].type, g[i].help, g[i].v);

@@ -21,7 +21,7 @@ static const int64_t latency_le_ms[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 100
 #define LATENCY_BUCKETS (sizeof latency_le_ms / sizeof *latency_le_ms + 1)
 static struct {
     atomic_uint_fast64_t bucket[LATENCY_BUCKETS];   /* not cumulative */
-    atomic_uint_fast64_t count, sum_ms, max_ms;
+    atomic_uint_fast64_t sum_ms, max_ms;   /* the count is the buckets' total */
 } latency;
 
 /* Bayeux error codes are three digits, 300..599 */
@@ -105,7 +105,6 @@ void stats_delivery_latency(int64_t ms)
     while (i < LATENCY_BUCKETS - 1 && ms > latency_le_ms[i])
         i++;
     atomic_fetch_add_explicit(&latency.bucket[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&latency.count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&latency.sum_ms, (uint64_t)ms, memory_order_relaxed);
     atomic_max(&latency.max_ms, (uint64_t)ms);
 }
